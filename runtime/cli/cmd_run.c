@@ -1,0 +1,122 @@
+/* ward run [--bundle B] [--detach] [--pid-file F] [create options] ID:
+ * create, start, and (unless detached) wait and delete.  The exit status is
+ * the container's: its code, or 128 + the signal that ended it. */
+#include "config.h"
+#include "commands.h"
+#include "container.h"
+#include "lifecycle.h"
+#include "options.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+int create_parse_option (void *ctx, int option, const char *value, struct ward_error **err);
+
+enum
+{
+  OPT_DETACH = 'd',
+  OPT_KEEP = 2000,
+};
+
+static const struct option run_options_table[] = {
+  { "bundle", required_argument, NULL, 'b' },
+  { "pid-file", required_argument, NULL, 1000 },
+  { "console-socket", required_argument, NULL, 1001 },
+  { "no-pivot", no_argument, NULL, 1002 },
+  { "no-new-keyring", no_argument, NULL, 1003 },
+  { "preserve-fds", required_argument, NULL, 1004 },
+  { "detach", no_argument, NULL, OPT_DETACH },
+  { "keep", no_argument, NULL, OPT_KEEP },
+  { NULL, 0, NULL, 0 },
+};
+
+struct run_request
+{
+  struct create_options create;
+  bool detach;
+  bool keep;
+};
+
+static int
+run_option (void *ctx, int option, const char *value, struct ward_error **err)
+{
+  struct run_request *r = ctx;
+  if (option == OPT_DETACH)
+    r->detach = true;
+  else if (option == OPT_KEEP)
+    r->keep = true;
+  else
+    return create_parse_option (&r->create, option, value, err);
+  return 0;
+}
+
+static volatile pid_t forward_to;
+
+/* A person's Ctrl-C (or an engine's TERM) is meant for the container. */
+static void
+forward_signal (int signum)
+{
+  if (forward_to > 0)
+    kill (forward_to, signum);
+}
+
+static void
+install_forwarding (pid_t pid)
+{
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+  sigemptyset (&sa.sa_mask);
+  forward_to = pid;
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaction (forwarded[i], &sa, NULL);
+}
+
+static int
+wait_for_exit (pid_t pid, struct ward_error **err)
+{
+  int status;
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return ward_fail (err, errno, "wait for the container");
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
+int
+cmd_run (struct global_options *global, int argc, char **argv, struct ward_error **err)
+{
+  struct run_request r = { .create = { .root = global->root } };
+  int first = options_parse ("run", argc, argv, "b:d", run_options_table, run_option, &r, err);
+  if (first < 0 || options_expect_operands ("run", argc, argv, first, 1, "run [options] ID", err) < 0)
+    return -1;
+  const char *id = argv[first];
+  r.create.id = id;
+  pid_t pid;
+  if (container_create (&r.create, &pid, err) < 0)
+    return -1;
+  if (!r.detach)
+    install_forwarding (pid);
+  if (container_start (global->root, id, err) < 0)
+    {
+      struct ward_error *ignored = NULL;
+      container_delete (global->root, id, true, &ignored);
+      ward_error_free (&ignored);
+      return -1;
+    }
+  if (r.detach)
+    return 0;
+  int status = wait_for_exit (pid, err);
+  if (!r.keep)
+    {
+      struct ward_error *delete_err = NULL;
+      if (container_delete (global->root, id, true, &delete_err) < 0)
+        {
+          log_warning ("%s", delete_err->message);
+          ward_error_free (&delete_err);
+        }
+    }
+  return status;
+}

@@ -1,0 +1,271 @@
+#include "config.h"
+#include "container.h"
+#include "cleanup.h"
+#include "fs.h"
+#include "init.h"
+#include "log.h"
+#include "namespaces.h"
+#include "process.h"
+#include "spec.h"
+#include "state.h"
+#include "sync.h"
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Everything create makes, so a failure at any step can undo it. */
+struct creation
+{
+  const struct create_options *options;
+  struct spec *spec;
+  char *bundle;
+  char *rootfs;
+  struct state_handle state;
+  bool state_made;
+  int start_fd;
+  pid_t init_pid;
+};
+
+static int
+resolve_bundle (struct creation *c, struct ward_error **err)
+{
+  const char *bundle = c->options->bundle ? c->options->bundle : ".";
+  c->bundle = realpath (bundle, NULL);
+  if (c->bundle == NULL)
+    return ward_fail (err, errno, "bundle %s", bundle);
+  return 0;
+}
+
+static int
+load_spec (struct creation *c, struct ward_error **err)
+{
+  cleanup_free char *config_path = NULL;
+  if (asprintf (&config_path, "%s/config.json", c->bundle) < 0)
+    return ward_fail (err, ENOMEM, "config.json");
+  if (spec_load (config_path, &c->spec, err) < 0)
+    return -1;
+  if (c->spec->process == NULL)
+    return ward_fail (err, 0, "config.json: process: required field is missing");
+  if (c->spec->root_path == NULL)
+    return ward_fail (err, 0, "config.json: root.path: required field is missing");
+  return 0;
+}
+
+static int
+resolve_rootfs (struct creation *c, struct ward_error **err)
+{
+  cleanup_free char *joined = NULL;
+  const char *path = c->spec->root_path;
+  if (path[0] != '/')
+    {
+      if (asprintf (&joined, "%s/%s", c->bundle, path) < 0)
+        return ward_fail (err, ENOMEM, "rootfs");
+      path = joined;
+    }
+  c->rootfs = realpath (path, NULL);
+  if (c->rootfs == NULL)
+    return ward_fail (err, errno, "rootfs %s", path);
+  struct stat st;
+  if (stat (c->rootfs, &st) < 0 || !S_ISDIR (st.st_mode))
+    return ward_fail (err, ENOTDIR, "rootfs %s", c->rootfs);
+  return 0;
+}
+
+/* Everything that can be refused from config.json alone is refused here,
+ * before any process or directory exists. */
+static int
+validate (struct creation *c, struct ward_error **err)
+{
+  if (namespaces_validate (c->spec, err) < 0 || sysctl_validate (c->spec, err) < 0
+      || process_validate (c->spec->process, err) < 0)
+    return -1;
+  if (c->spec->process->terminal && c->options->console_socket == NULL)
+    return ward_fail (err, 0, "config.json: process.terminal: a terminal needs --console-socket (not supported yet)");
+  return 0;
+}
+
+/* The socket `ward start` connects to.  Bound by ward (not the init) so it
+ * works whatever user namespace the init ends up in; bound through
+ * /proc/self/fd so long state paths fit in sun_path. */
+static int
+listen_for_start (struct creation *c, struct ward_error **err)
+{
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return ward_fail (err, errno, "socket");
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", c->state.dir_fd, STATE_START_SOCKET);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 1) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      return ward_fail (err, saved, "bind start socket");
+    }
+  c->start_fd = fd;
+  return 0;
+}
+
+static int
+spawn_init (struct creation *c, struct ward_error **err)
+{
+  int pair[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return ward_fail (err, errno, "socketpair");
+  cleanup_close int parent_end = pair[0];
+  int child_end = pair[1];
+
+  int restore_pid_ns = -1;
+  if (namespaces_enter_pid_for_children (c->spec, &restore_pid_ns, err) < 0)
+    {
+      close (child_end);
+      return -1;
+    }
+  /* Like fork(2), but the child starts in its new namespaces. */
+  pid_t pid = (pid_t) syscall (SYS_clone, SIGCHLD | namespaces_clone_flags (c->spec), NULL, NULL, NULL, 0);
+  if (pid == 0)
+    {
+      close (parent_end);
+      struct init_context ctx = {
+        .spec = c->spec,
+        .bundle = c->bundle,
+        .rootfs = c->rootfs,
+        .sync_fd = child_end,
+        .start_fd = c->start_fd,
+        .state_lock_fd = c->state.lock_fd,
+        .preserve_fds = c->options->preserve_fds,
+        .no_pivot = c->options->no_pivot,
+        .no_new_keyring = c->options->no_new_keyring,
+      };
+      init_main (&ctx);
+    }
+  int clone_errno = errno;
+  close (child_end);
+  if (namespaces_leave_pid_for_children (restore_pid_ns, err) < 0)
+    {
+      if (pid > 0)
+        c->init_pid = pid;
+      return -1;
+    }
+  if (pid < 0)
+    return ward_fail (err, clone_errno, "clone the container's init");
+  c->init_pid = pid;
+
+  /* The init waits for GO until its ids are mapped. */
+  if (namespaces_write_id_mappings (pid, c->spec, err) < 0)
+    return -1;
+  if (sync_send (parent_end, SYNC_GO, NULL, err) < 0)
+    return -1;
+  if (sync_expect (parent_end, SYNC_READY, "container init", err) < 0)
+    return -1;
+  return 0;
+}
+
+static int
+record_state (struct creation *c, struct ward_error **err)
+{
+  char created[64];
+  state_now_rfc3339 (created, sizeof created);
+  struct passwd *pw = getpwuid (geteuid ());
+  struct container_state st = {
+    .id = (char *) c->options->id,
+    .pid = c->init_pid,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .created = created,
+    .owner = pw ? pw->pw_name : "",
+    .annotations_count = c->spec->annotations_count,
+  };
+  if (state_process_start_time (c->init_pid, &st.pid_start_time, err) < 0)
+    return -1;
+  char **keys = calloc (st.annotations_count + 1, sizeof (char *));
+  char **values = calloc (st.annotations_count + 1, sizeof (char *));
+  for (size_t i = 0; keys && values && i < st.annotations_count; i++)
+    {
+      keys[i] = c->spec->annotations[i].key;
+      values[i] = c->spec->annotations[i].value;
+    }
+  st.annotation_keys = keys;
+  st.annotation_values = values;
+  int ret = keys && values ? 0 : ward_fail (err, ENOMEM, "state");
+  /* config.json is kept with the state: delete and exec need it after the
+   * bundle may have changed or gone. */
+  if (ret == 0)
+    ret = fs_write_file_atomic (c->state.dir_fd, STATE_CONFIG_FILE, c->spec->doc->text, c->spec->doc->length, 0600,
+                                err);
+  if (ret == 0)
+    ret = state_write (&c->state, &st, err);
+  free (keys);
+  free (values);
+  return ret;
+}
+
+/* The pid file holds the bare decimal pid, no newline (containerd reads
+ * it without trimming), and appears atomically. */
+static int
+write_pid_file (const char *path, pid_t pid, struct ward_error **err)
+{
+  char text[32];
+  int n = snprintf (text, sizeof text, "%d", pid);
+  if (fs_write_file_atomic (AT_FDCWD, path, text, n, 0644, err) < 0)
+    return ward_error_prefix (err, "pid file");
+  return 0;
+}
+
+static void
+undo (struct creation *c)
+{
+  if (c->init_pid > 0)
+    {
+      kill (c->init_pid, SIGKILL);
+      waitpid (c->init_pid, NULL, 0);
+    }
+  if (c->state_made)
+    {
+      struct ward_error *ignored = NULL;
+      state_destroy (&c->state, &ignored);
+      ward_error_free (&ignored);
+    }
+}
+
+int
+container_create (const struct create_options *options, pid_t *init_pid, struct ward_error **err)
+{
+  struct creation c = { .options = options, .start_fd = -1, .state = { .dir_fd = -1, .lock_fd = -1 } };
+  int ret = -1;
+
+  if (state_validate_id (options->id, err) < 0 || resolve_bundle (&c, err) < 0 || load_spec (&c, err) < 0
+      || resolve_rootfs (&c, err) < 0 || validate (&c, err) < 0)
+    goto out;
+  if (state_create (options->root, options->id, &c.state, err) < 0)
+    goto out;
+  c.state_made = true;
+  if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || record_state (&c, err) < 0)
+    goto out;
+  if (options->pid_file && write_pid_file (options->pid_file, c.init_pid, err) < 0)
+    goto out;
+  *init_pid = c.init_pid;
+  ret = 0;
+out:
+  if (ret < 0)
+    undo (&c);
+  if (c.start_fd >= 0)
+    close (c.start_fd);
+  state_close (&c.state);
+  spec_free (c.spec);
+  free (c.bundle);
+  free (c.rootfs);
+  return ret;
+}

@@ -1,0 +1,193 @@
+/* The container's init, top to bottom.  Each step's position matters; the
+ * comments say why a step must come before the next. */
+#include "config.h"
+#include "init.h"
+#include "cleanup.h"
+#include "devices.h"
+#include "fs.h"
+#include "masked_paths.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "sync.h"
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/keyctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static bool
+creates_user_namespace (const struct spec *spec)
+{
+  return spec->linux_config.namespaces[NS_USER].requested && spec->linux_config.namespaces[NS_USER].path == NULL;
+}
+
+static bool
+in_user_namespace (const struct spec *spec)
+{
+  return spec->linux_config.namespaces[NS_USER].requested;
+}
+
+/* A private session keyring, so the container cannot read the host's keys
+ * (or another container's) through the shared one. */
+static int
+join_new_session_keyring (bool skip, struct ward_error **err)
+{
+  if (skip)
+    return 0;
+  if (syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+    return ward_fail (err, errno, "create a session keyring");
+  return 0;
+}
+
+/* Everything that must happen while the host's file system is still
+ * reachable: mounts take their sources from it. */
+static int
+build_root (const struct init_context *ctx, struct ward_error **err)
+{
+  const struct spec *spec = ctx->spec;
+  cleanup_close int rootfs_fd = rootfs_prepare (spec, ctx->rootfs, err);
+  if (rootfs_fd < 0)
+    return -1;
+  if (mounts_apply (spec, rootfs_fd, ctx->bundle, err) < 0)
+    return -1;
+  /* Devices go into the /dev tmpfs that the mounts just made. */
+  if (devices_create (spec, rootfs_fd, in_user_namespace (spec), err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Once inside the new root: paths are the container's own. */
+static int
+harden_root (const struct init_context *ctx, struct ward_error **err)
+{
+  const struct spec *spec = ctx->spec;
+  /* sysctls are written through the container's /proc before readonly
+   * paths make /proc/sys read-only. */
+  if (sysctl_apply (spec, err) < 0 || masked_paths_apply (spec, err) < 0 || readonly_paths_apply (spec, err) < 0)
+    return -1;
+  /* Read-only root last: the steps above create mount points in it. */
+  return rootfs_finalize (spec, err);
+}
+
+static int
+prepare (const struct init_context *ctx, char **executable, struct ward_error **err)
+{
+  const struct spec *spec = ctx->spec;
+  const struct spec_process *process = spec->process;
+
+  /* ward writes our uid/gid maps (and places us in cgroups) meanwhile;
+   * nothing below may run before that. */
+  if (sync_expect (ctx->sync_fd, SYNC_GO, "ward", err) < 0)
+    return -1;
+  if (namespaces_join_paths (spec, err) < 0)
+    return -1;
+  if (creates_user_namespace (spec) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+    return ward_fail (err, errno, "become root in the user namespace");
+  /* After joining cgroups, so the cgroup namespace is rooted at ours. */
+  if (namespaces_enter_late (spec, err) < 0)
+    return -1;
+  if (process_set_names (spec, err) < 0 || process_set_oom_score_adj (process, err) < 0)
+    return -1;
+
+  /* mknod and mkdir must not be filtered by ward's own umask. */
+  umask (0);
+  if (build_root (ctx, err) < 0 || rootfs_enter (ctx->rootfs, ctx->no_pivot, err) < 0
+      || harden_root (ctx, err) < 0)
+    return -1;
+
+  if (join_new_session_keyring (ctx->no_new_keyring, err) < 0)
+    return -1;
+  /* Limits while still privileged: raising a hard limit needs it. */
+  if (process_set_rlimits (process, err) < 0)
+    return -1;
+  if (process_switch_user (process, true, err) < 0 || process_change_directory (process, err) < 0)
+    return -1;
+  /* Resolved as the final user, in the final directory, so a missing or
+   * non-executable program fails `create`, not a later `start`. */
+  return process_find_executable (process, executable, err);
+}
+
+/* Block until `ward start` connects.  The connection stays open across a
+ * successful execve only until CLOEXEC closes it: ward start reads EOF as
+ * success, or the error text we write when execve fails. */
+static int
+wait_for_start (const struct init_context *ctx, struct ward_error **err)
+{
+  for (;;)
+    {
+      int connection = accept4 (ctx->start_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (connection >= 0)
+        return connection;
+      if (errno != EINTR)
+        return ward_fail (err, errno, "wait for start");
+    }
+}
+
+static void
+reset_signals (void)
+{
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
+}
+
+void
+init_main (const struct init_context *ctx)
+{
+  struct ward_error *err = NULL;
+  cleanup_free char *executable = NULL;
+
+  close (ctx->state_lock_fd);
+  /* If ward dies while we are half set up, so do we. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  reset_signals ();
+
+  if (prepare (ctx, &executable, &err) < 0)
+    sync_fail_and_exit (ctx->sync_fd, err);
+
+  /* `ward create` exits after READY; we must outlive it. */
+  prctl (PR_SET_PDEATHSIG, 0);
+  if (sync_send (ctx->sync_fd, SYNC_READY, NULL, &err) < 0)
+    _exit (1);
+  close (ctx->sync_fd);
+
+  int connection = wait_for_start (ctx, &err);
+  if (connection < 0)
+    _exit (1);
+  close (ctx->start_fd);
+
+  /* Only 0, 1, 2 and the preserved fds may reach the user process
+   * (CVE-2024-21626 leaked a runtime fd into the container). */
+  int first_closed = 3 + ctx->preserve_fds;
+  if (syscall (SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    for (int fd = first_closed; fd < 65536; fd++)
+      if (fd != connection)
+        fcntl (fd, F_SETFD, FD_CLOEXEC);
+
+  execve (executable, ctx->spec->process->args, ctx->spec->process->env);
+
+  int saved = errno;
+  char message[512];
+  int n = snprintf (message, sizeof message, "exec %s: %s", executable, strerror (saved));
+  ssize_t ignored = write (connection, message, n);
+  (void) ignored;
+  _exit (127);
+}

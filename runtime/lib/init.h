@@ -1,0 +1,31 @@
+/* The container's init: the child of `ward create` that sets the container
+ * up from the inside, waits for `ward start`, and becomes the user process
+ * with execve(2). */
+#ifndef WARD_INIT_H
+#define WARD_INIT_H
+
+#include <stdbool.h>
+
+#include "spec.h"
+
+struct init_context
+{
+  const struct spec *spec;
+  const char *bundle; /* absolute */
+  const char *rootfs; /* absolute, resolved */
+  int sync_fd;        /* our end of the socketpair with ward */
+  int start_fd;       /* listening socket `ward start` connects to */
+  int state_lock_fd;  /* ward's lock on the container: closed at once, or the
+                         lock would be held until execve and `start` would wait
+                         for it forever */
+  int preserve_fds;   /* fds 3 .. 3+N-1 pass through to the process */
+  bool no_pivot;
+  bool no_new_keyring;
+};
+
+/* Never returns: execs the user process or exits non-zero after reporting
+ * the failure to ward over sync_fd (or, after start, over the start
+ * connection). */
+__attribute__ ((noreturn)) void init_main (const struct init_context *ctx);
+
+#endif

@@ -1,0 +1,242 @@
+#include "config.h"
+#include "lifecycle.h"
+#include "cleanup.h"
+#include "fs.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* How long delete waits for a killed container to die. */
+#define DEATH_TIMEOUT_MS 10000
+
+static void
+clear_state (struct container_state *state)
+{
+  state_clear (state);
+}
+
+int
+container_read_status (const char *root, const char *id, struct container_state *state,
+                       enum container_status *status, struct ward_error **err)
+{
+  if (state_validate_id (id, err) < 0)
+    return -1;
+  cleanup_free char *path = NULL;
+  if (asprintf (&path, "%s/%s", root, id) < 0)
+    return ward_fail (err, ENOMEM, "container \"%s\"", id);
+  cleanup_close int dir_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        return ward_fail (err, 0, "container \"%s\" does not exist", id);
+      return ward_fail (err, errno, "open %s", path);
+    }
+  if (state_read_unlocked (root, id, state, err) < 0)
+    return -1;
+  *status = state_status (dir_fd, state);
+  return 0;
+}
+
+int
+container_state_json (const char *root, const char *id, char **out, struct ward_error **err)
+{
+  struct container_state state;
+  enum container_status status;
+  if (container_read_status (root, id, &state, &status, err) < 0)
+    return -1;
+  *out = state_render_json (&state, status, true);
+  clear_state (&state);
+  return *out ? 0 : ward_fail (err, ENOMEM, "state");
+}
+
+/* Open and lock a container and read its state and status. */
+static int
+open_container (const char *root, const char *id, struct state_handle *handle, struct container_state *state,
+                enum container_status *status, struct ward_error **err)
+{
+  if (state_open (root, id, handle, err) < 0)
+    return -1;
+  if (state_read (handle, state, err) < 0)
+    {
+      state_close (handle);
+      return -1;
+    }
+  *status = state_status (handle->dir_fd, state);
+  return 0;
+}
+
+int
+container_start (const char *root, const char *id, struct ward_error **err)
+{
+  struct state_handle handle;
+  struct container_state state;
+  enum container_status status;
+  if (open_container (root, id, &handle, &state, &status, err) < 0)
+    return -1;
+  int ret = -1;
+  cleanup_close int fd = -1;
+  if (status != STATUS_CREATED)
+    {
+      ward_fail (err, 0, "cannot start container \"%s\": it is %s", id, state_status_name (status));
+      goto out;
+    }
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      ward_fail (err, errno, "socket");
+      goto out;
+    }
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", handle.dir_fd, STATE_START_SOCKET);
+  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    {
+      ward_fail (err, errno, "start container \"%s\": connect to its init", id);
+      goto out;
+    }
+  /* From here the init is released, whatever happens: the socket goes so
+   * that the container no longer reads as "created". */
+  unlinkat (handle.dir_fd, STATE_START_SOCKET, 0);
+  char message[512];
+  size_t used = 0;
+  for (;;)
+    {
+      ssize_t n = read (fd, message + used, sizeof message - 1 - used);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || (used += n) >= sizeof message - 1)
+        break;
+    }
+  message[used] = '\0';
+  if (used > 0)
+    {
+      ward_fail (err, 0, "start container \"%s\": %s", id, message);
+      goto out;
+    }
+  ret = 0;
+out:
+  clear_state (&state);
+  state_close (&handle);
+  return ret;
+}
+
+/* Every process in the init's pid namespace, when the container has its
+ * own; otherwise just the init (cgroup-wide signalling comes with cgroup
+ * support). */
+static int
+signal_all (pid_t init_pid, int signum, struct ward_error **err)
+{
+  char path[64], target[64], other[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", init_pid);
+  ssize_t n = readlink (path, target, sizeof target - 1);
+  if (n < 0)
+    return ward_fail (err, errno, "read %s", path);
+  target[n] = '\0';
+  ssize_t own = readlink ("/proc/self/ns/pid", other, sizeof other - 1);
+  if (own == n && memcmp (other, target, n) == 0)
+    {
+      if (kill (init_pid, signum) < 0 && errno != ESRCH)
+        return ward_fail (err, errno, "kill %d", init_pid);
+      return 0;
+    }
+  cleanup_closedir DIR *proc = opendir ("/proc");
+  if (proc == NULL)
+    return ward_fail (err, errno, "open /proc");
+  struct dirent *entry;
+  while ((entry = readdir (proc)) != NULL)
+    {
+      char *end;
+      long pid = strtol (entry->d_name, &end, 10);
+      if (*end != '\0' || pid <= 0)
+        continue;
+      snprintf (path, sizeof path, "/proc/%ld/ns/pid", pid);
+      ssize_t m = readlink (path, other, sizeof other - 1);
+      if (m == n && memcmp (other, target, n) == 0)
+        kill ((pid_t) pid, signum);
+    }
+  return 0;
+}
+
+int
+container_kill (const char *root, const char *id, int signum, bool all, struct ward_error **err)
+{
+  struct state_handle handle;
+  struct container_state state;
+  enum container_status status;
+  if (open_container (root, id, &handle, &state, &status, err) < 0)
+    return -1;
+  int ret = 0;
+  if (status == STATUS_STOPPED || status == STATUS_CREATING)
+    ret = ward_fail (err, 0, "container \"%s\" is not running", id);
+  else if (all)
+    ret = signal_all (state.pid, signum, err);
+  else if (kill (state.pid, signum) < 0)
+    ret = ward_fail (err, errno, "kill container \"%s\" (pid %d)", id, state.pid);
+  clear_state (&state);
+  state_close (&handle);
+  return ret;
+}
+
+/* The init is usually not our child: watch it through a pidfd, which
+ * becomes readable when it exits. */
+static int
+wait_for_death (pid_t pid, uint64_t start_time, struct ward_error **err)
+{
+  if (!state_process_alive (pid, start_time))
+    return 0;
+  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  if (pidfd < 0)
+    return errno == ESRCH ? 0 : ward_fail (err, errno, "pidfd_open %d", pid);
+  /* The pid may have been reused between the check and pidfd_open. */
+  if (!state_process_alive (pid, start_time))
+    return 0;
+  struct pollfd p = { .fd = pidfd, .events = POLLIN };
+  int n;
+  do
+    n = poll (&p, 1, DEATH_TIMEOUT_MS);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    return ward_fail (err, ETIMEDOUT, "wait for pid %d to exit", pid);
+  return 0;
+}
+
+int
+container_delete (const char *root, const char *id, bool force, struct ward_error **err)
+{
+  struct state_handle handle;
+  struct container_state state;
+  enum container_status status;
+  if (open_container (root, id, &handle, &state, &status, err) < 0)
+    return -1;
+  int ret = -1;
+  if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+    {
+      ward_fail (err, 0, "cannot delete container \"%s\": it is %s (use --force)", id, state_status_name (status));
+      goto out;
+    }
+  if (status != STATUS_STOPPED && state.pid > 0)
+    {
+      /* SIGKILL to the init of a pid namespace ends every process in it. */
+      if (signal_all (state.pid, SIGKILL, err) < 0 && state_process_alive (state.pid, state.pid_start_time))
+        goto out;
+      ward_error_free (err);
+      if (wait_for_death (state.pid, state.pid_start_time, err) < 0)
+        goto out;
+    }
+  ret = state_destroy (&handle, err);
+out:
+  clear_state (&state);
+  state_close (&handle);
+  return ret;
+}

@@ -1,0 +1,33 @@
+/* The container's user process: its identity, limits, directory and the
+ * executable it becomes. */
+#ifndef WARD_PROCESS_H
+#define WARD_PROCESS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* Before anything is made: rlimit names known, cwd absolute. */
+int process_validate (const struct spec_process *process, struct ward_error **err);
+
+/* hostname and domainname, in the container's uts namespace. */
+int process_set_names (const struct spec *spec, struct ward_error **err);
+
+int process_set_oom_score_adj (const struct spec_process *process, struct ward_error **err);
+
+/* Applied while still root, so that raising a hard limit is allowed. */
+int process_set_rlimits (const struct spec_process *process, struct ward_error **err);
+
+/* setgroups, setgid, setuid, in that order (each needs the privilege the
+ * next one drops).  can_setgroups is false in a user namespace whose
+ * setgroups is denied. */
+int process_switch_user (const struct spec_process *process, bool can_setgroups, struct ward_error **err);
+
+int process_change_directory (const struct spec_process *process, struct ward_error **err);
+
+/* args[0] resolved against the container's PATH, checked executable by the
+ * final user; errors read `exec: "foo": executable file not found in $PATH`. */
+int process_find_executable (const struct spec_process *process, char **out, struct ward_error **err);
+
+#endif
