@@ -4,26 +4,12 @@
 #include "commands.h"
 #include "container.h"
 #include "options.h"
+#include "create_options.h"
 
 #include <stdlib.h>
 
-enum
-{
-  OPT_BUNDLE = 'b',
-  OPT_PID_FILE = 1000,
-  OPT_CONSOLE_SOCKET,
-  OPT_NO_PIVOT,
-  OPT_NO_NEW_KEYRING,
-  OPT_PRESERVE_FDS,
-};
-
 static const struct option create_options_table[] = {
-  { "bundle", required_argument, NULL, OPT_BUNDLE },
-  { "pid-file", required_argument, NULL, OPT_PID_FILE },
-  { "console-socket", required_argument, NULL, OPT_CONSOLE_SOCKET },
-  { "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
-  { "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
-  { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
+  CREATE_OPTIONS,
   { NULL, 0, NULL, 0 },
 };
 
@@ -57,7 +43,6 @@ create_parse_option (void *ctx, int option, const char *value, struct ward_error
     }
   return ward_fail (err, 0, "unknown option");
 }
-
 
 int
 cmd_create (struct global_options *global, int argc, char **argv, struct ward_error **err)

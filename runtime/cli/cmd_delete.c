@@ -19,7 +19,7 @@ static const struct option delete_options[] = {
 static int
 delete_option (void *ctx, int option, const char *value, struct ward_error **err)
 {
-  *(bool *) ctx = true;
+  *(bool *)ctx = true;
   return 0;
 }
 

@@ -22,7 +22,7 @@ static const struct option kill_options[] = {
 static int
 kill_option (void *ctx, int option, const char *value, struct ward_error **err)
 {
-  *(bool *) ctx = true;
+  *(bool *)ctx = true;
   return 0;
 }
 
@@ -35,7 +35,8 @@ cmd_kill (struct global_options *global, int argc, char **argv, struct ward_erro
     return -1;
   int operands = argc - first;
   if (operands < 1 || operands > 2)
-    return options_expect_operands ("kill", argc, argv, first, operands < 1 ? 1 : 2, "kill [--all] ID [SIGNAL]", err);
+    return options_expect_operands ("kill", argc, argv, first, operands < 1 ? 1 : 2,
+                                    "kill [--all] ID [SIGNAL]", err);
   int signum = SIGTERM;
   if (operands == 2 && signal_parse (argv[first + 1], &signum, err) < 0)
     return -1;

@@ -52,7 +52,7 @@ struct entry
 static int
 compare_entries (const void *a, const void *b)
 {
-  return strcmp (((const struct entry *) a)->state.id, ((const struct entry *) b)->state.id);
+  return strcmp (((const struct entry *)a)->state.id, ((const struct entry *)b)->state.id);
 }
 
 /* Containers that vanish while we look (deleted meanwhile) are skipped. */
@@ -113,9 +113,9 @@ print_table (const struct entry *entries, size_t count)
   for (size_t i = 0; i < count; i++)
     {
       const struct container_state *s = &entries[i].state;
-      id_w = (int) strlen (s->id) > id_w ? (int) strlen (s->id) : id_w;
-      bundle_w = (int) strlen (s->bundle) > bundle_w ? (int) strlen (s->bundle) : bundle_w;
-      created_w = (int) strlen (s->created) > created_w ? (int) strlen (s->created) : created_w;
+      id_w = (int)strlen (s->id) > id_w ? (int)strlen (s->id) : id_w;
+      bundle_w = (int)strlen (s->bundle) > bundle_w ? (int)strlen (s->bundle) : bundle_w;
+      created_w = (int)strlen (s->created) > created_w ? (int)strlen (s->created) : created_w;
     }
   printf ("%-*s   %-10s %-10s %-*s   %-*s   %s\n", id_w, "ID", "PID", "STATUS", bundle_w, "BUNDLE", created_w,
           "CREATED", "OWNER");
@@ -123,8 +123,9 @@ print_table (const struct entry *entries, size_t count)
     {
       const struct container_state *s = &entries[i].state;
       int pid = entries[i].status == STATUS_STOPPED ? 0 : s->pid;
-      printf ("%-*s   %-10d %-10s %-*s   %-*s   %s\n", id_w, s->id, pid, state_status_name (entries[i].status),
-              bundle_w, s->bundle, created_w, s->created, s->owner ? s->owner : "");
+      printf ("%-*s   %-10d %-10s %-*s   %-*s   %s\n", id_w, s->id, pid,
+              state_status_name (entries[i].status), bundle_w, s->bundle, created_w, s->created,
+              s->owner ? s->owner : "");
     }
 }
 

@@ -6,13 +6,12 @@
 #include "container.h"
 #include "lifecycle.h"
 #include "options.h"
+#include "create_options.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
-
-int create_parse_option (void *ctx, int option, const char *value, struct ward_error **err);
 
 enum
 {
@@ -21,12 +20,7 @@ enum
 };
 
 static const struct option run_options_table[] = {
-  { "bundle", required_argument, NULL, 'b' },
-  { "pid-file", required_argument, NULL, 1000 },
-  { "console-socket", required_argument, NULL, 1001 },
-  { "no-pivot", no_argument, NULL, 1002 },
-  { "no-new-keyring", no_argument, NULL, 1003 },
-  { "preserve-fds", required_argument, NULL, 1004 },
+  CREATE_OPTIONS,
   { "detach", no_argument, NULL, OPT_DETACH },
   { "keep", no_argument, NULL, OPT_KEEP },
   { NULL, 0, NULL, 0 },

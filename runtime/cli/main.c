@@ -17,7 +17,7 @@ struct command
 };
 
 static const struct command commands[] = {
-  { "create", cmd_create }, { "start", cmd_start }, { "run", cmd_run },   { "state", cmd_state },
+  { "create", cmd_create }, { "start", cmd_start },   { "run", cmd_run },   { "state", cmd_state },
   { "kill", cmd_kill },     { "delete", cmd_delete }, { "list", cmd_list }, { "spec", cmd_spec },
 };
 

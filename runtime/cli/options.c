@@ -39,19 +39,20 @@ options_expect_operands (const char *command, int argc, char **argv, int first, 
   if (have < wanted)
     return ward_fail (err, 0, "%s: missing container id (usage: ward %s)", command, usage);
   if (have > wanted)
-    return ward_fail (err, 0, "%s: unexpected argument \"%s\" (usage: ward %s)", command, argv[first + wanted],
-                      usage);
+    return ward_fail (err, 0, "%s: unexpected argument \"%s\" (usage: ward %s)", command,
+                      argv[first + wanted], usage);
   return 0;
 }
 
 int
-options_parse_int (const char *command, const char *option, const char *value, int *out, struct ward_error **err)
+options_parse_int (const char *command, const char *option, const char *value, int *out,
+                   struct ward_error **err)
 {
   char *end = NULL;
   errno = 0;
   long n = strtol (value, &end, 10);
   if (errno != 0 || end == value || *end != '\0' || n < INT_MIN || n > INT_MAX)
     return ward_fail (err, 0, "%s: %s: invalid number \"%s\"", command, option, value);
-  *out = (int) n;
+  *out = (int)n;
   return 0;
 }

@@ -14,11 +14,12 @@
  * ("create: unknown option --foo"). */
 typedef int option_handler (void *ctx, int option, const char *value, struct ward_error **err);
 int options_parse (const char *command, int argc, char **argv, const char *short_options,
-                   const struct option *long_options, option_handler *handle, void *ctx, struct ward_error **err);
+                   const struct option *long_options, option_handler *handle, void *ctx,
+                   struct ward_error **err);
 
 /* Exactly `wanted` operands after options, else "<command>: expected ...". */
-int options_expect_operands (const char *command, int argc, char **argv, int first, int wanted, const char *usage,
-                             struct ward_error **err);
+int options_expect_operands (const char *command, int argc, char **argv, int first, int wanted,
+                             const char *usage, struct ward_error **err);
 
 int options_parse_int (const char *command, const char *option, const char *value, int *out,
                        struct ward_error **err);

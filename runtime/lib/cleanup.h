@@ -11,7 +11,7 @@
 static inline void
 ward_free_ptr (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 static inline void
@@ -45,17 +45,17 @@ ward_closedir_ptr (DIR **d)
 #define cleanup_closedir __attribute__ ((cleanup (ward_closedir_ptr)))
 
 /* Hand ownership out of a cleanup-managed variable. */
-#define steal_pointer(pp)                                                                                         \
-  ({                                                                                                              \
-    __typeof__ (*(pp)) stolen_ = *(pp);                                                                           \
-    *(pp) = NULL;                                                                                                 \
-    stolen_;                                                                                                      \
+#define steal_pointer(pp)                                                                                    \
+  ({                                                                                                         \
+    __typeof__ (*(pp)) stolen_ = *(pp);                                                                      \
+    *(pp) = NULL;                                                                                            \
+    stolen_;                                                                                                 \
   })
-#define steal_fd(fdp)                                                                                             \
-  ({                                                                                                              \
-    int stolen_fd_ = *(fdp);                                                                                      \
-    *(fdp) = -1;                                                                                                  \
-    stolen_fd_;                                                                                                   \
+#define steal_fd(fdp)                                                                                        \
+  ({                                                                                                         \
+    int stolen_fd_ = *(fdp);                                                                                 \
+    *(fdp) = -1;                                                                                             \
+    stolen_fd_;                                                                                              \
   })
 
 #define WARD_ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))

@@ -93,7 +93,8 @@ validate (struct creation *c, struct ward_error **err)
       || process_validate (c->spec->process, err) < 0)
     return -1;
   if (c->spec->process->terminal && c->options->console_socket == NULL)
-    return ward_fail (err, 0, "config.json: process.terminal: a terminal needs --console-socket (not supported yet)");
+    return ward_fail (err, 0,
+                      "config.json: process.terminal: a terminal needs --console-socket (not supported yet)");
   return 0;
 }
 
@@ -108,7 +109,7 @@ listen_for_start (struct creation *c, struct ward_error **err)
     return ward_fail (err, errno, "socket");
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", c->state.dir_fd, STATE_START_SOCKET);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 1) < 0)
+  if (bind (fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen (fd, 1) < 0)
     {
       int saved = errno;
       close (fd);
@@ -134,7 +135,7 @@ spawn_init (struct creation *c, struct ward_error **err)
       return -1;
     }
   /* Like fork(2), but the child starts in its new namespaces. */
-  pid_t pid = (pid_t) syscall (SYS_clone, SIGCHLD | namespaces_clone_flags (c->spec), NULL, NULL, NULL, 0);
+  pid_t pid = (pid_t)syscall (SYS_clone, SIGCHLD | namespaces_clone_flags (c->spec), NULL, NULL, NULL, 0);
   if (pid == 0)
     {
       close (parent_end);
@@ -180,7 +181,7 @@ record_state (struct creation *c, struct ward_error **err)
   state_now_rfc3339 (created, sizeof created);
   struct passwd *pw = getpwuid (geteuid ());
   struct container_state st = {
-    .id = (char *) c->options->id,
+    .id = (char *)c->options->id,
     .pid = c->init_pid,
     .bundle = c->bundle,
     .rootfs = c->rootfs,
@@ -203,8 +204,8 @@ record_state (struct creation *c, struct ward_error **err)
   /* config.json is kept with the state: delete and exec need it after the
    * bundle may have changed or gone. */
   if (ret == 0)
-    ret = fs_write_file_atomic (c->state.dir_fd, STATE_CONFIG_FILE, c->spec->doc->text, c->spec->doc->length, 0600,
-                                err);
+    ret = fs_write_file_atomic (c->state.dir_fd, STATE_CONFIG_FILE, c->spec->doc->text, c->spec->doc->length,
+                                0600, err);
   if (ret == 0)
     ret = state_write (&c->state, &st, err);
   free (keys);

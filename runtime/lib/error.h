@@ -22,7 +22,8 @@ typedef struct ward_error *ward_err;
 /* Fill *err with a formatted message and the errno (appended as
  * ": strerror" when errnum != 0).  Always returns -1 so callers can write
  * `return ward_fail (err, errno, "open %s", path);`. */
-int ward_fail (struct ward_error **err, int errnum, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+int ward_fail (struct ward_error **err, int errnum, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 int ward_vfail (struct ward_error **err, int errnum, const char *fmt, va_list ap);
 
 /* Prepend "context: " to an existing error.  Returns -1. */

@@ -100,7 +100,8 @@ fs_write_file_atomic (int dirfd, const char *name, const char *data, size_t leng
   char temporary[4096];
   const char *slash = strrchr (name, '/');
   if (slash)
-    snprintf (temporary, sizeof temporary, "%.*s/.%s.%d.tmp", (int) (slash - name), name, slash + 1, getpid ());
+    snprintf (temporary, sizeof temporary, "%.*s/.%s.%d.tmp", (int)(slash - name), name, slash + 1,
+              getpid ());
   else
     snprintf (temporary, sizeof temporary, ".%s.%d.tmp", name, getpid ());
   cleanup_close int fd = openat (dirfd, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -175,7 +176,7 @@ static int
 openat2_in_root (int root_fd, const char *path, int flags)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
   while (*path == '/')
@@ -186,7 +187,7 @@ openat2_in_root (int root_fd, const char *path, int flags)
   do
     fd = syscall (SYS_openat2, root_fd, path, &how, sizeof how);
   while (fd < 0 && errno == EAGAIN);
-  return (int) fd;
+  return (int)fd;
 }
 
 int
@@ -247,7 +248,8 @@ fs_create_in_root (int root_fd, const char *path, bool directory, mode_t mode, s
           continue;
         }
       if (strcmp (component, "..") == 0)
-        return ward_fail (err, EINVAL, "create %s in the container's rootfs: \"..\" after a missing directory", path);
+        return ward_fail (err, EINVAL,
+                          "create %s in the container's rootfs: \"..\" after a missing directory", path);
       int made;
       if (last && !directory)
         {

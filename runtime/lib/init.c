@@ -33,7 +33,8 @@
 static bool
 creates_user_namespace (const struct spec *spec)
 {
-  return spec->linux_config.namespaces[NS_USER].requested && spec->linux_config.namespaces[NS_USER].path == NULL;
+  return spec->linux_config.namespaces[NS_USER].requested
+      && spec->linux_config.namespaces[NS_USER].path == NULL;
 }
 
 static bool
@@ -78,7 +79,8 @@ harden_root (const struct init_context *ctx, struct ward_error **err)
   const struct spec *spec = ctx->spec;
   /* sysctls are written through the container's /proc before readonly
    * paths make /proc/sys read-only. */
-  if (sysctl_apply (spec, err) < 0 || masked_paths_apply (spec, err) < 0 || readonly_paths_apply (spec, err) < 0)
+  if (sysctl_apply (spec, err) < 0 || masked_paths_apply (spec, err) < 0
+      || readonly_paths_apply (spec, err) < 0)
     return -1;
   /* Read-only root last: the steps above create mount points in it. */
   return rootfs_finalize (spec, err);
@@ -188,6 +190,6 @@ init_main (const struct init_context *ctx)
   char message[512];
   int n = snprintf (message, sizeof message, "exec %s: %s", executable, strerror (saved));
   ssize_t ignored = write (connection, message, n);
-  (void) ignored;
+  (void)ignored;
   _exit (127);
 }

@@ -212,7 +212,7 @@ on_string (void *ctx, const unsigned char *text, size_t length)
   struct json_value *v = new_value (b, JSON_STRING, string_start (b->text, consumed (b)));
   if (v == NULL)
     return 0;
-  v->u.string = strndup ((const char *) text, length);
+  v->u.string = strndup ((const char *)text, length);
   if (v->u.string == NULL)
     {
       free (v);
@@ -271,7 +271,7 @@ on_map_key (void *ctx, const unsigned char *key, size_t length)
 {
   struct builder *b = ctx;
   free (b->pending_key);
-  b->pending_key = strndup ((const char *) key, length);
+  b->pending_key = strndup ((const char *)key, length);
   if (b->pending_key == NULL)
     {
       b->out_of_memory = true;
@@ -316,7 +316,7 @@ static char *
 first_line_of_yajl_error (yajl_handle parser)
 {
   unsigned char *verbose = yajl_get_error (parser, 0, NULL, 0);
-  char *line = strdup (verbose ? (char *) verbose : "parse error");
+  char *line = strdup (verbose ? (char *)verbose : "parse error");
   if (verbose)
     yajl_free_error (parser, verbose);
   if (line)
@@ -329,7 +329,8 @@ first_line_of_yajl_error (yajl_handle parser)
 }
 
 int
-json_parse (const char *name, const char *text, size_t length, struct json_document **out, struct ward_error **err)
+json_parse (const char *name, const char *text, size_t length, struct json_document **out,
+            struct ward_error **err)
 {
   struct json_document *doc = calloc (1, sizeof *doc);
   if (doc == NULL)
@@ -359,7 +360,7 @@ json_parse (const char *name, const char *text, size_t length, struct json_docum
       json_document_free (doc);
       return ward_fail (err, ENOMEM, "%s", name);
     }
-  yajl_status st = yajl_parse (b.parser, (const unsigned char *) doc->text, length);
+  yajl_status st = yajl_parse (b.parser, (const unsigned char *)doc->text, length);
   if (st == yajl_status_ok)
     {
       b.finishing = true;
@@ -392,7 +393,8 @@ json_parse (const char *name, const char *text, size_t length, struct json_docum
 }
 
 int
-json_parse_file (const char *path, const char *display_name, struct json_document **out, struct ward_error **err)
+json_parse_file (const char *path, const char *display_name, struct json_document **out,
+                 struct ward_error **err)
 {
   const char *name = display_name ? display_name : path;
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -401,7 +403,7 @@ json_parse_file (const char *path, const char *display_name, struct json_documen
   struct stat st;
   if (fstat (fd, &st) < 0)
     return ward_fail (err, errno, "stat %s", name);
-  size_t capacity = st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+  size_t capacity = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
   cleanup_free char *buffer = malloc (capacity);
   if (buffer == NULL)
     return ward_fail (err, ENOMEM, "read %s", name);

@@ -60,7 +60,8 @@ struct json_document
 };
 
 /* Parse `length` bytes of `text`; `name` prefixes error messages. */
-int json_parse (const char *name, const char *text, size_t length, struct json_document **out, struct ward_error **err);
+int json_parse (const char *name, const char *text, size_t length, struct json_document **out,
+                struct ward_error **err);
 
 /* Read and parse a file; messages name `display_name` (or the path). */
 int json_parse_file (const char *path, const char *display_name, struct json_document **out,

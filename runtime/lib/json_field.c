@@ -39,8 +39,8 @@ field_error (const struct json_document *doc, const struct json_value *value, co
   if (value)
     json_position (doc, value->offset, &line, &column);
   if (value)
-    return ward_fail (err, 0, "%s: %s: %s at line %u, column %u", doc->name, path, what ? what : "invalid", line,
-                      column);
+    return ward_fail (err, 0, "%s: %s: %s at line %u, column %u", doc->name, path, what ? what : "invalid",
+                      line, column);
   return ward_fail (err, 0, "%s: %s: %s", doc->name, path, what ? what : "invalid");
 }
 
@@ -55,7 +55,7 @@ int
 field_missing (const struct json_document *doc, const struct json_value *parent, const char *path,
                struct ward_error **err)
 {
-  (void) parent;
+  (void)parent;
   return ward_fail (err, 0, "%s: %s: required field is missing", doc->name, path);
 }
 
@@ -115,13 +115,13 @@ value_uint64 (const struct json_document *doc, const struct json_value *v, const
     }
   if (!v->u.number.is_integer || v->u.number.integer < 0)
     return field_error (doc, v, path, err, "expected a non-negative integer, got %s", v->u.number.text);
-  *out = (uint64_t) v->u.number.integer;
+  *out = (uint64_t)v->u.number.integer;
   return 0;
 }
 
 int
-field_string (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-              bool required, char **out, struct ward_error **err)
+field_string (const struct json_document *doc, const struct json_value *object, const char *parent,
+              const char *key, bool required, char **out, struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -133,8 +133,8 @@ field_string (const struct json_document *doc, const struct json_value *object, 
 }
 
 int
-field_bool (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-            bool *out, struct ward_error **err)
+field_bool (const struct json_document *doc, const struct json_value *object, const char *parent,
+            const char *key, bool *out, struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -149,8 +149,8 @@ field_bool (const struct json_document *doc, const struct json_value *object, co
 }
 
 int
-field_int64 (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-             bool required, int64_t *out, bool *present, struct ward_error **err)
+field_int64 (const struct json_document *doc, const struct json_value *object, const char *parent,
+             const char *key, bool required, int64_t *out, bool *present, struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -166,8 +166,8 @@ field_int64 (const struct json_document *doc, const struct json_value *object, c
 }
 
 int
-field_uint64 (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-              bool required, uint64_t *out, bool *present, struct ward_error **err)
+field_uint64 (const struct json_document *doc, const struct json_value *object, const char *parent,
+              const char *key, bool required, uint64_t *out, bool *present, struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -183,8 +183,8 @@ field_uint64 (const struct json_document *doc, const struct json_value *object, 
 }
 
 int
-field_uint32 (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-              bool required, uint32_t *out, bool *present, struct ward_error **err)
+field_uint32 (const struct json_document *doc, const struct json_value *object, const char *parent,
+              const char *key, bool required, uint32_t *out, bool *present, struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -196,8 +196,9 @@ field_uint32 (const struct json_document *doc, const struct json_value *object, 
   if (value_uint64 (doc, v, path, &wide, err) < 0)
     return -1;
   if (wide > UINT32_MAX)
-    return field_error (doc, v, path, err, "%s is out of range for a 32-bit unsigned integer", v->u.number.text);
-  *out = (uint32_t) wide;
+    return field_error (doc, v, path, err, "%s is out of range for a 32-bit unsigned integer",
+                        v->u.number.text);
+  *out = (uint32_t)wide;
   if (present)
     *present = true;
   return 0;
@@ -252,8 +253,9 @@ field_string_array (const struct json_document *doc, const struct json_value *ob
 }
 
 static int
-field_of_type (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-               bool required, enum json_type type, const struct json_value **out, struct ward_error **err)
+field_of_type (const struct json_document *doc, const struct json_value *object, const char *parent,
+               const char *key, bool required, enum json_type type, const struct json_value **out,
+               struct ward_error **err)
 {
   char path[FIELD_PATH_MAX];
   const struct json_value *v = NULL;
@@ -268,15 +270,15 @@ field_of_type (const struct json_document *doc, const struct json_value *object,
 }
 
 int
-field_object (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-              bool required, const struct json_value **out, struct ward_error **err)
+field_object (const struct json_document *doc, const struct json_value *object, const char *parent,
+              const char *key, bool required, const struct json_value **out, struct ward_error **err)
 {
   return field_of_type (doc, object, parent, key, required, JSON_OBJECT, out, err);
 }
 
 int
-field_array (const struct json_document *doc, const struct json_value *object, const char *parent, const char *key,
-             bool required, const struct json_value **out, struct ward_error **err)
+field_array (const struct json_document *doc, const struct json_value *object, const char *parent,
+             const char *key, bool required, const struct json_value **out, struct ward_error **err)
 {
   return field_of_type (doc, object, parent, key, required, JSON_ARRAY, out, err);
 }

@@ -55,8 +55,8 @@ int value_string (const struct json_document *doc, const struct json_value *v, c
                   struct ward_error **err);
 int value_int64 (const struct json_document *doc, const struct json_value *v, const char *path, int64_t *out,
                  struct ward_error **err);
-int value_uint64 (const struct json_document *doc, const struct json_value *v, const char *path, uint64_t *out,
-                  struct ward_error **err);
+int value_uint64 (const struct json_document *doc, const struct json_value *v, const char *path,
+                  uint64_t *out, struct ward_error **err);
 
 void string_array_free (char **array);
 

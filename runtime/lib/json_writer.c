@@ -75,7 +75,7 @@ jw_end_array (struct json_writer *w)
 void
 jw_key (struct json_writer *w, const char *key)
 {
-  check (w, yajl_gen_string (w->gen, (const unsigned char *) key, strlen (key)));
+  check (w, yajl_gen_string (w->gen, (const unsigned char *)key, strlen (key)));
 }
 
 void
@@ -83,7 +83,7 @@ jw_string (struct json_writer *w, const char *value)
 {
   if (value == NULL)
     value = "";
-  check (w, yajl_gen_string (w->gen, (const unsigned char *) value, strlen (value)));
+  check (w, yajl_gen_string (w->gen, (const unsigned char *)value, strlen (value)));
 }
 
 void
@@ -142,5 +142,5 @@ jw_text (struct json_writer *w, size_t *length)
     return NULL;
   if (length)
     *length = len;
-  return (const char *) buf;
+  return (const char *)buf;
 }

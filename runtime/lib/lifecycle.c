@@ -21,12 +21,6 @@
 /* How long delete waits for a killed container to die. */
 #define DEATH_TIMEOUT_MS 10000
 
-static void
-clear_state (struct container_state *state)
-{
-  state_clear (state);
-}
-
 int
 container_read_status (const char *root, const char *id, struct container_state *state,
                        enum container_status *status, struct ward_error **err)
@@ -57,7 +51,7 @@ container_state_json (const char *root, const char *id, char **out, struct ward_
   if (container_read_status (root, id, &state, &status, err) < 0)
     return -1;
   *out = state_render_json (&state, status, true);
-  clear_state (&state);
+  state_clear (&state);
   return *out ? 0 : ward_fail (err, ENOMEM, "state");
 }
 
@@ -100,7 +94,7 @@ container_start (const char *root, const char *id, struct ward_error **err)
     }
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", handle.dir_fd, STATE_START_SOCKET);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+  if (connect (fd, (struct sockaddr *)&addr, sizeof addr) < 0)
     {
       ward_fail (err, errno, "start container \"%s\": connect to its init", id);
       goto out;
@@ -126,7 +120,7 @@ container_start (const char *root, const char *id, struct ward_error **err)
     }
   ret = 0;
 out:
-  clear_state (&state);
+  state_clear (&state);
   state_close (&handle);
   return ret;
 }
@@ -163,7 +157,7 @@ signal_all (pid_t init_pid, int signum, struct ward_error **err)
       snprintf (path, sizeof path, "/proc/%ld/ns/pid", pid);
       ssize_t m = readlink (path, other, sizeof other - 1);
       if (m == n && memcmp (other, target, n) == 0)
-        kill ((pid_t) pid, signum);
+        kill ((pid_t)pid, signum);
     }
   return 0;
 }
@@ -183,7 +177,7 @@ container_kill (const char *root, const char *id, int signum, bool all, struct w
     ret = signal_all (state.pid, signum, err);
   else if (kill (state.pid, signum) < 0)
     ret = ward_fail (err, errno, "kill container \"%s\" (pid %d)", id, state.pid);
-  clear_state (&state);
+  state_clear (&state);
   state_close (&handle);
   return ret;
 }
@@ -195,7 +189,7 @@ wait_for_death (pid_t pid, uint64_t start_time, struct ward_error **err)
 {
   if (!state_process_alive (pid, start_time))
     return 0;
-  cleanup_close int pidfd = (int) syscall (SYS_pidfd_open, pid, 0);
+  cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
   if (pidfd < 0)
     return errno == ESRCH ? 0 : ward_fail (err, errno, "pidfd_open %d", pid);
   /* The pid may have been reused between the check and pidfd_open. */
@@ -222,7 +216,8 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
   int ret = -1;
   if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
     {
-      ward_fail (err, 0, "cannot delete container \"%s\": it is %s (use --force)", id, state_status_name (status));
+      ward_fail (err, 0, "cannot delete container \"%s\": it is %s (use --force)", id,
+                 state_status_name (status));
       goto out;
     }
   if (status != STATUS_STOPPED && state.pid > 0)
@@ -236,7 +231,7 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
     }
   ret = state_destroy (&handle, err);
 out:
-  clear_state (&state);
+  state_clear (&state);
   state_close (&handle);
   return ret;
 }

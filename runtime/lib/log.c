@@ -69,7 +69,7 @@ timestamp (char *buf, size_t size)
 static void
 append_escaped (FILE *out, const char *s)
 {
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
     {
       switch (*p)
         {
@@ -123,7 +123,7 @@ write_entry (int fd, enum log_format format, const char *level, const char *mess
     }
   fclose (out);
   ssize_t ignored = write (fd, line, length);
-  (void) ignored;
+  (void)ignored;
   free (line);
 }
 

@@ -21,25 +21,38 @@ struct option_flag
 };
 
 static const struct option_flag option_flags[] = {
-  { "ro", false, MS_RDONLY },          { "rw", true, MS_RDONLY },
-  { "nosuid", false, MS_NOSUID },      { "suid", true, MS_NOSUID },
-  { "nodev", false, MS_NODEV },        { "dev", true, MS_NODEV },
-  { "noexec", false, MS_NOEXEC },      { "exec", true, MS_NOEXEC },
-  { "sync", false, MS_SYNCHRONOUS },   { "async", true, MS_SYNCHRONOUS },
-  { "dirsync", false, MS_DIRSYNC },    { "remount", false, MS_REMOUNT },
-  { "mand", false, MS_MANDLOCK },      { "nomand", true, MS_MANDLOCK },
-  { "noatime", false, MS_NOATIME },    { "atime", true, MS_NOATIME },
-  { "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
-  { "relatime", false, MS_RELATIME },  { "norelatime", true, MS_RELATIME },
-  { "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
-  { "lazytime", false, MS_LAZYTIME },  { "nolazytime", true, MS_LAZYTIME },
-  { "silent", false, MS_SILENT },      { "loud", true, MS_SILENT },
+  { "ro", false, MS_RDONLY },
+  { "rw", true, MS_RDONLY },
+  { "nosuid", false, MS_NOSUID },
+  { "suid", true, MS_NOSUID },
+  { "nodev", false, MS_NODEV },
+  { "dev", true, MS_NODEV },
+  { "noexec", false, MS_NOEXEC },
+  { "exec", true, MS_NOEXEC },
+  { "sync", false, MS_SYNCHRONOUS },
+  { "async", true, MS_SYNCHRONOUS },
+  { "dirsync", false, MS_DIRSYNC },
+  { "remount", false, MS_REMOUNT },
+  { "mand", false, MS_MANDLOCK },
+  { "nomand", true, MS_MANDLOCK },
+  { "noatime", false, MS_NOATIME },
+  { "atime", true, MS_NOATIME },
+  { "nodiratime", false, MS_NODIRATIME },
+  { "diratime", true, MS_NODIRATIME },
+  { "relatime", false, MS_RELATIME },
+  { "norelatime", true, MS_RELATIME },
+  { "strictatime", false, MS_STRICTATIME },
+  { "nostrictatime", true, MS_STRICTATIME },
+  { "lazytime", false, MS_LAZYTIME },
+  { "nolazytime", true, MS_LAZYTIME },
+  { "silent", false, MS_SILENT },
+  { "loud", true, MS_SILENT },
 };
 
 static const struct option_flag propagation_flags[] = {
-  { "private", false, MS_PRIVATE },   { "rprivate", false, MS_PRIVATE | MS_REC },
-  { "shared", false, MS_SHARED },     { "rshared", false, MS_SHARED | MS_REC },
-  { "slave", false, MS_SLAVE },       { "rslave", false, MS_SLAVE | MS_REC },
+  { "private", false, MS_PRIVATE },       { "rprivate", false, MS_PRIVATE | MS_REC },
+  { "shared", false, MS_SHARED },         { "rshared", false, MS_SHARED | MS_REC },
+  { "slave", false, MS_SLAVE },           { "rslave", false, MS_SLAVE | MS_REC },
   { "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
 };
 
@@ -140,8 +153,8 @@ locked_flags_of (const char *target)
   {
     unsigned long st, ms;
   } map[] = {
-    { ST_NOSUID, MS_NOSUID },     { ST_NODEV, MS_NODEV },         { ST_NOEXEC, MS_NOEXEC },
-    { ST_NOATIME, MS_NOATIME },   { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+    { ST_NOSUID, MS_NOSUID },   { ST_NODEV, MS_NODEV },           { ST_NOEXEC, MS_NOEXEC },
+    { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
     { ST_RDONLY, MS_RDONLY },
   };
   for (size_t i = 0; i < WARD_ARRAY_SIZE (map); i++)
@@ -173,7 +186,8 @@ source_is_directory (const char *source)
  * hierarchy; in a new cgroup namespace each shows the container's own
  * cgroup as its root.  On a pure v2 host it is a single cgroup2 mount. */
 static int
-mount_cgroup (int rootfs_fd, int target_fd, const char *destination, const struct mount_options *o, struct ward_error **err)
+mount_cgroup (int rootfs_fd, int target_fd, const char *destination, const struct mount_options *o,
+              struct ward_error **err)
 {
   char target[PROC_FD_PATH_MAX];
   fs_proc_fd_path (target_fd, target);

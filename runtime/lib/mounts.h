@@ -19,7 +19,8 @@ struct mount_options
 };
 
 /* Split an options list into flags, propagation and filesystem data. */
-int mount_options_parse (char *const *options, size_t count, struct mount_options *out, struct ward_error **err);
+int mount_options_parse (char *const *options, size_t count, struct mount_options *out,
+                         struct ward_error **err);
 void mount_options_clear (struct mount_options *options);
 
 /* Apply every mount of the spec under the rootfs open at rootfs_fd.

@@ -16,8 +16,9 @@
 #endif
 
 static const int clone_flag_of[NS_KIND_COUNT] = {
-  [NS_PID] = CLONE_NEWPID, [NS_NETWORK] = CLONE_NEWNET,   [NS_MOUNT] = CLONE_NEWNS,    [NS_IPC] = CLONE_NEWIPC,
-  [NS_UTS] = CLONE_NEWUTS, [NS_USER] = CLONE_NEWUSER,     [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
+  [NS_PID] = CLONE_NEWPID,       [NS_NETWORK] = CLONE_NEWNET, [NS_MOUNT] = CLONE_NEWNS,
+  [NS_IPC] = CLONE_NEWIPC,       [NS_UTS] = CLONE_NEWUTS,     [NS_USER] = CLONE_NEWUSER,
+  [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
 };
 
 static bool
@@ -34,8 +35,9 @@ namespaces_validate (const struct spec *spec, struct ward_error **err)
   if (has_maps && !creates (spec, NS_USER))
     return ward_fail (err, 0, "config.json: linux.uidMappings: set, but no new user namespace is requested");
   if (creates (spec, NS_USER) && (l->uid_mappings_count == 0 || l->gid_mappings_count == 0))
-    return ward_fail (err, 0, "config.json: linux.uidMappings and linux.gidMappings are required with a new user "
-                              "namespace");
+    return ward_fail (err, 0,
+                      "config.json: linux.uidMappings and linux.gidMappings are required with a new user "
+                      "namespace");
   if ((l->time_monotonic.present || l->time_boottime.present) && !creates (spec, NS_TIME))
     return ward_fail (err, 0, "config.json: linux.timeOffsets: set, but no new time namespace is requested");
   if (!spec->linux_config.namespaces[NS_MOUNT].requested)
@@ -107,14 +109,14 @@ write_mapping (pid_t pid, const char *file, const struct spec_id_mapping *maps, 
     {
       int n = snprintf (text + used, sizeof text - used, "%u %u %u\n", maps[i].container_id, maps[i].host_id,
                         maps[i].size);
-      if (n < 0 || (size_t) n >= sizeof text - used)
+      if (n < 0 || (size_t)n >= sizeof text - used)
         return ward_fail (err, E2BIG, "write %s", file);
       used += n;
     }
   snprintf (path, sizeof path, "/proc/%d/%s", pid, file);
   if (fs_write_file (path, text, used, err) < 0)
-    return ward_error_prefix (err, "config.json: linux.%s", strcmp (file, "uid_map") == 0 ? "uidMappings"
-                                                                                         : "gidMappings");
+    return ward_error_prefix (err, "config.json: linux.%s",
+                              strcmp (file, "uid_map") == 0 ? "uidMappings" : "gidMappings");
   return 0;
 }
 
@@ -133,8 +135,8 @@ namespaces_write_id_mappings (pid_t pid, const struct spec *spec, struct ward_er
 int
 namespaces_join_paths (const struct spec *spec, struct ward_error **err)
 {
-  static const enum spec_namespace_kind order[] = { NS_USER, NS_IPC, NS_UTS, NS_NETWORK,
-                                                    NS_CGROUP, NS_TIME, NS_MOUNT };
+  static const enum spec_namespace_kind order[]
+      = { NS_USER, NS_IPC, NS_UTS, NS_NETWORK, NS_CGROUP, NS_TIME, NS_MOUNT };
   for (size_t i = 0; i < WARD_ARRAY_SIZE (order); i++)
     {
       const char *path = spec->linux_config.namespaces[order[i]].path;
@@ -149,12 +151,14 @@ write_time_offsets (const struct spec *spec, struct ward_error **err)
 {
   char text[256];
   size_t used = 0;
-  const struct spec_time_offset *mono = &spec->linux_config.time_monotonic, *boot = &spec->linux_config.time_boottime;
+  const struct spec_time_offset *mono = &spec->linux_config.time_monotonic,
+                                *boot = &spec->linux_config.time_boottime;
   if (mono->present)
-    used += snprintf (text + used, sizeof text - used, "monotonic %lld %u\n", (long long) mono->secs,
+    used += snprintf (text + used, sizeof text - used, "monotonic %lld %u\n", (long long)mono->secs,
                       mono->nanosecs);
   if (boot->present)
-    used += snprintf (text + used, sizeof text - used, "boottime %lld %u\n", (long long) boot->secs, boot->nanosecs);
+    used += snprintf (text + used, sizeof text - used, "boottime %lld %u\n", (long long)boot->secs,
+                      boot->nanosecs);
   if (used == 0)
     return 0;
   /* The kernel takes one clock per write. */

@@ -20,8 +20,9 @@ propagation_flags (const char *name, unsigned long *out, struct ward_error **err
     const char *name;
     unsigned long flags;
   } table[] = {
-    { "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE | MS_REC },       { "shared", MS_SHARED },
-    { "rshared", MS_SHARED | MS_REC }, { "slave", MS_SLAVE },                 { "rslave", MS_SLAVE | MS_REC },
+    { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+    { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+    { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
     { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
   };
   for (size_t i = 0; i < WARD_ARRAY_SIZE (table); i++)
@@ -57,7 +58,8 @@ make_parent_mount_private (const char *rootfs, struct ward_error **err)
       if (sscanf (line, "%*s %*s %*s %*s %4095s", mount_point) != 1)
         continue;
       size_t n = strlen (mount_point);
-      bool contains = strncmp (parent, mount_point, n) == 0 && (parent[n] == '/' || parent[n] == '\0' || n == 1);
+      bool contains
+          = strncmp (parent, mount_point, n) == 0 && (parent[n] == '/' || parent[n] == '\0' || n == 1);
       if (contains && n >= best_length && n <= parent_length)
         {
           snprintf (best, sizeof best, "%s", mount_point);
@@ -75,11 +77,17 @@ rootfs_prepare (const struct spec *spec, const char *rootfs, struct ward_error *
 {
   /* Nothing mounted from here on may propagate back to the host. */
   unsigned long flags = MS_SLAVE | MS_REC;
-  if (spec->linux_config.rootfs_propagation && propagation_flags (spec->linux_config.rootfs_propagation, &flags, err) < 0)
+  if (spec->linux_config.rootfs_propagation
+      && propagation_flags (spec->linux_config.rootfs_propagation, &flags, err) < 0)
     return -1;
+  /* An unbindable tree cannot be bound onto the rootfs: cut propagation
+   * now, and make "/" unbindable once inside (rootfs_finalize). */
+  if (flags & MS_UNBINDABLE)
+    flags = MS_SLAVE | MS_REC;
   if (mount (NULL, "/", NULL, flags | MS_REC, NULL) < 0)
     return ward_fail (err, errno, "set propagation of / to %s",
-                      spec->linux_config.rootfs_propagation ? spec->linux_config.rootfs_propagation : "rslave");
+                      spec->linux_config.rootfs_propagation ? spec->linux_config.rootfs_propagation
+                                                            : "rslave");
   if ((flags & MS_SHARED) && make_parent_mount_private (rootfs, err) < 0)
     return -1;
   if (mount (rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
@@ -131,7 +139,8 @@ rootfs_finalize (const struct spec *spec, struct ward_error **err)
       if (propagation_flags (spec->linux_config.rootfs_propagation, &flags, err) < 0)
         return -1;
       if (mount (NULL, "/", NULL, flags, NULL) < 0)
-        return ward_fail (err, errno, "set propagation of the container's / to %s", spec->linux_config.rootfs_propagation);
+        return ward_fail (err, errno, "set propagation of the container's / to %s",
+                          spec->linux_config.rootfs_propagation);
     }
   return 0;
 }

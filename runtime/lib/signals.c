@@ -23,14 +23,14 @@ struct signal_entry
 /* Canonical names first: signal_name() returns the first match, so the
  * aliases (IOT = ABRT, POLL = IO) only ever serve parsing. */
 static const struct signal_entry signal_table[] = {
-  { "SIGHUP", SIGHUP },       { "SIGINT", SIGINT },       { "SIGQUIT", SIGQUIT },     { "SIGILL", SIGILL },
-  { "SIGTRAP", SIGTRAP },     { "SIGABRT", SIGABRT },     { "SIGBUS", SIGBUS },       { "SIGFPE", SIGFPE },
-  { "SIGKILL", SIGKILL },     { "SIGUSR1", SIGUSR1 },     { "SIGSEGV", SIGSEGV },     { "SIGUSR2", SIGUSR2 },
-  { "SIGPIPE", SIGPIPE },     { "SIGALRM", SIGALRM },     { "SIGTERM", SIGTERM },     { "SIGSTKFLT", SIGSTKFLT },
-  { "SIGCHLD", SIGCHLD },     { "SIGCONT", SIGCONT },     { "SIGSTOP", SIGSTOP },     { "SIGTSTP", SIGTSTP },
-  { "SIGTTIN", SIGTTIN },     { "SIGTTOU", SIGTTOU },     { "SIGURG", SIGURG },       { "SIGXCPU", SIGXCPU },
-  { "SIGXFSZ", SIGXFSZ },     { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF },     { "SIGWINCH", SIGWINCH },
-  { "SIGIO", SIGIO },         { "SIGPWR", SIGPWR },       { "SIGSYS", SIGSYS },       { "SIGIOT", SIGIOT },
+  { "SIGHUP", SIGHUP },   { "SIGINT", SIGINT },       { "SIGQUIT", SIGQUIT }, { "SIGILL", SIGILL },
+  { "SIGTRAP", SIGTRAP }, { "SIGABRT", SIGABRT },     { "SIGBUS", SIGBUS },   { "SIGFPE", SIGFPE },
+  { "SIGKILL", SIGKILL }, { "SIGUSR1", SIGUSR1 },     { "SIGSEGV", SIGSEGV }, { "SIGUSR2", SIGUSR2 },
+  { "SIGPIPE", SIGPIPE }, { "SIGALRM", SIGALRM },     { "SIGTERM", SIGTERM }, { "SIGSTKFLT", SIGSTKFLT },
+  { "SIGCHLD", SIGCHLD }, { "SIGCONT", SIGCONT },     { "SIGSTOP", SIGSTOP }, { "SIGTSTP", SIGTSTP },
+  { "SIGTTIN", SIGTTIN }, { "SIGTTOU", SIGTTOU },     { "SIGURG", SIGURG },   { "SIGXCPU", SIGXCPU },
+  { "SIGXFSZ", SIGXFSZ }, { "SIGVTALRM", SIGVTALRM }, { "SIGPROF", SIGPROF }, { "SIGWINCH", SIGWINCH },
+  { "SIGIO", SIGIO },     { "SIGPWR", SIGPWR },       { "SIGSYS", SIGSYS },   { "SIGIOT", SIGIOT },
   { "SIGPOLL", SIGPOLL },
 };
 
@@ -44,7 +44,7 @@ parse_decimal (const char *text, long *out)
   long value = 0;
   for (const char *p = text; *p; p++)
     {
-      if (!isdigit ((unsigned char) *p))
+      if (!isdigit ((unsigned char)*p))
         return false;
       if (value > (INT_MAX - (*p - '0')) / 10)
         return false;
@@ -67,7 +67,7 @@ parse_realtime (const char *name, int *out)
         return false;
       if (offset > SIGRTMAX - SIGRTMIN)
         return false;
-      signum = SIGRTMIN + (int) offset;
+      signum = SIGRTMIN + (int)offset;
     }
   else if (strncasecmp (name, "RTMAX", 5) == 0)
     {
@@ -76,7 +76,7 @@ parse_realtime (const char *name, int *out)
         return false;
       if (offset > SIGRTMAX - SIGRTMIN)
         return false;
-      signum = SIGRTMAX - (int) offset;
+      signum = SIGRTMAX - (int)offset;
     }
   else
     return false;
@@ -92,7 +92,7 @@ signal_parse (const char *text, int *out, struct ward_error **err)
     {
       if (number < 1 || number > SIGRTMAX)
         return ward_fail (err, 0, "unknown signal \"%s\"", text);
-      *out = (int) number;
+      *out = (int)number;
       return 0;
     }
 

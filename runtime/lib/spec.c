@@ -12,8 +12,8 @@
 #define DOC (spec->doc)
 
 static const char *const namespace_names[NS_KIND_COUNT] = {
-  [NS_PID] = "pid",   [NS_NETWORK] = "network", [NS_MOUNT] = "mount",   [NS_IPC] = "ipc",
-  [NS_UTS] = "uts",   [NS_USER] = "user",       [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
+  [NS_PID] = "pid", [NS_NETWORK] = "network", [NS_MOUNT] = "mount",   [NS_IPC] = "ipc",
+  [NS_UTS] = "uts", [NS_USER] = "user",       [NS_CGROUP] = "cgroup", [NS_TIME] = "time",
 };
 
 static const char *const hook_point_names[HOOK_POINT_COUNT] = {
@@ -86,15 +86,19 @@ parse_capabilities (const struct json_document *doc, const struct json_value *pr
     return 0;
   caps->present = true;
   field_path (path, parent, "capabilities");
-  if (field_string_array (doc, object, path, "bounding", false, &caps->bounding, &caps->bounding_count, err) < 0
-      || field_string_array (doc, object, path, "effective", false, &caps->effective, &caps->effective_count, err)
-             < 0
-      || field_string_array (doc, object, path, "permitted", false, &caps->permitted, &caps->permitted_count, err)
-             < 0
+  if (field_string_array (doc, object, path, "bounding", false, &caps->bounding, &caps->bounding_count, err)
+          < 0
+      || field_string_array (doc, object, path, "effective", false, &caps->effective, &caps->effective_count,
+                             err)
+          < 0
+      || field_string_array (doc, object, path, "permitted", false, &caps->permitted, &caps->permitted_count,
+                             err)
+          < 0
       || field_string_array (doc, object, path, "inheritable", false, &caps->inheritable,
                              &caps->inheritable_count, err)
-             < 0
-      || field_string_array (doc, object, path, "ambient", false, &caps->ambient, &caps->ambient_count, err) < 0)
+          < 0
+      || field_string_array (doc, object, path, "ambient", false, &caps->ambient, &caps->ambient_count, err)
+          < 0)
     return -1;
   return 0;
 }
@@ -138,7 +142,7 @@ parse_user (const struct json_document *doc, const struct json_value *process, c
             return -1;
           if (g > UINT32_MAX)
             return field_error (doc, gids->u.array.items[i], item_path, err, "gid out of range");
-          user->additional_gids[user->additional_gids_count++] = (gid_t) g;
+          user->additional_gids[user->additional_gids_count++] = (gid_t)g;
         }
     }
   return 0;
@@ -216,10 +220,10 @@ spec_parse_process (const struct json_document *doc, const struct json_value *ob
           char oom_path[FIELD_PATH_MAX];
           field_path (oom_path, path, "oomScoreAdj");
           field_error (doc, json_object_get (object, "oomScoreAdj"), oom_path, err,
-                       "%lld is outside -1000..1000", (long long) oom);
+                       "%lld is outside -1000..1000", (long long)oom);
           goto fail;
         }
-      p->oom_score_adj = (int) oom;
+      p->oom_score_adj = (int)oom;
     }
   if (console)
     {
@@ -291,7 +295,7 @@ parse_hooks (struct spec *spec, const struct json_value *root, struct ward_error
               return field_error (DOC, json_object_get (item, "timeout"), timeout_path, err,
                                   "must be greater than zero");
             }
-          h->timeout = (int) (timeout > 86400 * 365 ? 86400 * 365 : timeout);
+          h->timeout = (int)(timeout > 86400 * 365 ? 86400 * 365 : timeout);
         }
     }
   return 0;
@@ -358,8 +362,8 @@ parse_namespaces (struct spec *spec, const struct json_value *linux_obj, struct 
         {
           char type_path[FIELD_PATH_MAX];
           field_path (type_path, path, "type");
-          return field_error (DOC, json_object_get (item, "type"), type_path, err, "unknown namespace type \"%s\"",
-                              type);
+          return field_error (DOC, json_object_get (item, "type"), type_path, err,
+                              "unknown namespace type \"%s\"", type);
         }
       struct spec_namespace *ns = &spec->linux_config.namespaces[kind];
       if (ns->requested)
@@ -442,7 +446,8 @@ parse_devices (struct spec *spec, const struct json_value *linux_obj, struct war
           return field_error (DOC, json_object_get (item, "type"), type_path, err,
                               "unknown device type \"%s\" (expected c, b, u or p)", type);
         }
-      if (type[0] != 'p' && (json_object_get (item, "major") == NULL || json_object_get (item, "minor") == NULL))
+      if (type[0] != 'p'
+          && (json_object_get (item, "major") == NULL || json_object_get (item, "minor") == NULL))
         return field_error (DOC, item, path, err, "major and minor are required for device type %s", type);
       d->type = type[0];
       d->file_mode = mode & 07777;
@@ -493,7 +498,8 @@ parse_time_offsets (struct spec *spec, const struct json_value *linux_obj, struc
   if (object == NULL)
     return 0;
   static const char *const clocks[] = { "monotonic", "boottime" };
-  struct spec_time_offset *targets[] = { &spec->linux_config.time_monotonic, &spec->linux_config.time_boottime };
+  struct spec_time_offset *targets[]
+      = { &spec->linux_config.time_monotonic, &spec->linux_config.time_boottime };
   for (size_t i = 0; i < 2; i++)
     {
       const struct json_value *clock = NULL;
@@ -528,10 +534,10 @@ parse_linux (struct spec *spec, const struct json_value *root, struct ward_error
       || parse_sysctl (spec, linux_obj, err) < 0
       || field_string_array (DOC, linux_obj, "linux", "maskedPaths", false, &l->masked_paths,
                              &l->masked_paths_count, err)
-             < 0
+          < 0
       || field_string_array (DOC, linux_obj, "linux", "readonlyPaths", false, &l->readonly_paths,
                              &l->readonly_paths_count, err)
-             < 0
+          < 0
       || field_string (DOC, linux_obj, "linux", "rootfsPropagation", false, &l->rootfs_propagation, err) < 0
       || field_string (DOC, linux_obj, "linux", "mountLabel", false, &l->mount_label, err) < 0
       || parse_time_offsets (spec, linux_obj, err) < 0

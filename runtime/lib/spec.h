@@ -190,7 +190,8 @@ struct spec
 /* Load <bundle>/config.json. */
 int spec_load (const char *config_path, struct spec **out, struct ward_error **err);
 /* Parse an in-memory document; `name` prefixes messages. */
-int spec_parse (const char *name, const char *text, size_t length, struct spec **out, struct ward_error **err);
+int spec_parse (const char *name, const char *text, size_t length, struct spec **out,
+                struct ward_error **err);
 void spec_free (struct spec *spec);
 
 /* Parse a bare "process" object, as `exec --process` receives it. */

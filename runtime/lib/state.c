@@ -31,7 +31,7 @@ state_validate_id (const char *id, struct ward_error **err)
     return ward_fail (err, 0, "invalid container id \"%s\"", id);
   /* The id names a directory: the same character set as runc. */
   for (const char *p = id; *p; p++)
-    if (!isalnum ((unsigned char) *p) && strchr ("_+-.", *p) == NULL)
+    if (!isalnum ((unsigned char)*p) && strchr ("_+-.", *p) == NULL)
       return ward_fail (err, 0, "invalid container id \"%s\": only letters, digits, _ + - . are allowed", id);
   return 0;
 }
@@ -180,7 +180,8 @@ state_write (struct state_handle *handle, const struct container_state *state, s
 }
 
 static int
-parse_state (const char *id, const char *text, size_t length, struct container_state *out, struct ward_error **err)
+parse_state (const char *id, const char *text, size_t length, struct container_state *out,
+             struct ward_error **err)
 {
   struct json_document *doc = NULL;
   if (json_parse (STATE_FILE, text, length, &doc, err) < 0)
@@ -200,7 +201,7 @@ parse_state (const char *id, const char *text, size_t length, struct container_s
     ret = ward_error_prefix (err, "container \"%s\"", id);
   else
     {
-      out->pid = (pid_t) pid;
+      out->pid = (pid_t)pid;
       size_t n = annotations ? annotations->u.object.count : 0;
       out->annotation_keys = calloc (n + 1, sizeof (char *));
       out->annotation_values = calloc (n + 1, sizeof (char *));
@@ -217,7 +218,8 @@ parse_state (const char *id, const char *text, size_t length, struct container_s
 }
 
 static int
-read_state_at (int dir_fd, const char *id, const char *root, struct container_state *out, struct ward_error **err)
+read_state_at (int dir_fd, const char *id, const char *root, struct container_state *out,
+               struct ward_error **err)
 {
   memset (out, 0, sizeof *out);
   cleanup_free char *text = NULL;
@@ -236,7 +238,7 @@ read_state_at (int dir_fd, const char *id, const char *root, struct container_st
       if (asprintf (&out->bundle, "%s", "") < 0 || asprintf (&out->rootfs, "%s", "") < 0
           || asprintf (&out->created, "%s", "") < 0)
         return ward_fail (err, ENOMEM, "container \"%s\"", id);
-      (void) root;
+      (void)root;
       return 0;
     }
   return parse_state (id, text, length, out, err);

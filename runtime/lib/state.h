@@ -63,7 +63,8 @@ int state_write (struct state_handle *handle, const struct container_state *stat
  * pid 0, which state_status reports as "creating". */
 int state_read (struct state_handle *handle, struct container_state *out, struct ward_error **err);
 /* Read without locking, for `list`, which must not wait on busy ids. */
-int state_read_unlocked (const char *root, const char *id, struct container_state *out, struct ward_error **err);
+int state_read_unlocked (const char *root, const char *id, struct container_state *out,
+                         struct ward_error **err);
 void state_clear (struct container_state *state);
 
 enum container_status state_status (int dir_fd, const struct container_state *state);

@@ -36,7 +36,7 @@ sync_receive (int fd, struct sync_message *out, const char *peer, struct ward_er
     return ward_fail (err, errno, "receive from %s", peer);
   if (n == 0)
     return ward_fail (err, 0, "%s exited before finishing setup", peer);
-  if ((size_t) n < offsetof (struct sync_message, text))
+  if ((size_t)n < offsetof (struct sync_message, text))
     return ward_fail (err, 0, "short message from %s", peer);
   out->text[sizeof out->text - 1] = '\0';
   return 0;

@@ -45,15 +45,16 @@ sysctl_validate (const struct spec *spec, struct ward_error **err)
         return ward_fail (err, 0, "config.json: linux.sysctl: invalid key \"%s\"", key);
       const char *kind = namespace_needed (key);
       if (kind == NULL)
-        return ward_fail (err, 0, "config.json: linux.sysctl: \"%s\" is not namespaced; setting it would change the "
-                                  "host",
+        return ward_fail (err, 0,
+                          "config.json: linux.sysctl: \"%s\" is not namespaced; setting it would change the "
+                          "host",
                           key);
-      enum spec_namespace_kind ns = strcmp (kind, "ipc") == 0       ? NS_IPC
-                                    : strcmp (kind, "network") == 0 ? NS_NETWORK
-                                                                     : NS_UTS;
+      enum spec_namespace_kind ns = strcmp (kind, "ipc") == 0 ? NS_IPC
+          : strcmp (kind, "network") == 0                     ? NS_NETWORK
+                                                              : NS_UTS;
       if (!has_own (spec, ns))
-        return ward_fail (err, 0, "config.json: linux.sysctl: \"%s\" needs the container's own %s namespace", key,
-                          kind);
+        return ward_fail (err, 0, "config.json: linux.sysctl: \"%s\" needs the container's own %s namespace",
+                          key, kind);
     }
   return 0;
 }
@@ -66,7 +67,7 @@ sysctl_apply (const struct spec *spec, struct ward_error **err)
       const struct spec_sysctl *s = &spec->linux_config.sysctl[i];
       char path[512];
       int n = snprintf (path, sizeof path, "/proc/sys/%s", s->key);
-      if (n < 0 || (size_t) n >= sizeof path)
+      if (n < 0 || (size_t)n >= sizeof path)
         return ward_fail (err, ENAMETOOLONG, "sysctl %s", s->key);
       for (char *p = path + strlen ("/proc/sys/"); *p; p++)
         if (*p == '.')

@@ -25,7 +25,10 @@ struct harness_test
 };
 
 #define TEST(name) static void test_##name (void)
-#define TEST_ENTRY(name) { #name, test_##name }
+#define TEST_ENTRY(name)                                                                                     \
+  {                                                                                                          \
+#name, test_##name                                                                                       \
+  }
 
 /* Failed checks in the running test. */
 static unsigned harness_failed_checks;
@@ -42,8 +45,8 @@ harness_check (bool ok, const char *file, int line, const char *expression)
 }
 
 static inline bool
-harness_check_str (const char *actual, const char *expected, const char *file, int line, const char *actual_expr,
-                   const char *expected_expr)
+harness_check_str (const char *actual, const char *expected, const char *file, int line,
+                   const char *actual_expr, const char *expected_expr)
 {
   bool ok = (actual == NULL || expected == NULL) ? actual == expected : strcmp (actual, expected) == 0;
   if (!ok)
@@ -51,7 +54,8 @@ harness_check_str (const char *actual, const char *expected, const char *file, i
       harness_failed_checks++;
       printf ("  %s:%d: CHECK_STR_EQ (%s, %s) failed\n", file, line, actual_expr, expected_expr);
       printf ("    actual:   %s%s%s\n", actual ? "\"" : "", actual ? actual : "NULL", actual ? "\"" : "");
-      printf ("    expected: %s%s%s\n", expected ? "\"" : "", expected ? expected : "NULL", expected ? "\"" : "");
+      printf ("    expected: %s%s%s\n", expected ? "\"" : "", expected ? expected : "NULL",
+              expected ? "\"" : "");
     }
   return ok;
 }
@@ -72,14 +76,14 @@ harness_check_int (long long actual, long long expected, const char *file, int l
 
 #define CHECK(cond) harness_check ((cond), __FILE__, __LINE__, #cond)
 #define CHECK_STR_EQ(a, b) harness_check_str ((a), (b), __FILE__, __LINE__, #a, #b)
-#define CHECK_INT_EQ(a, b) harness_check_int ((long long) (a), (long long) (b), __FILE__, __LINE__, #a, #b)
+#define CHECK_INT_EQ(a, b) harness_check_int ((long long)(a), (long long)(b), __FILE__, __LINE__, #a, #b)
 /* Only in functions returning void (the tests themselves). */
-#define REQUIRE(cond)                                                                                             \
-  do                                                                                                              \
-    {                                                                                                             \
-      if (!CHECK (cond))                                                                                          \
-        return;                                                                                                   \
-    }                                                                                                             \
+#define REQUIRE(cond)                                                                                        \
+  do                                                                                                         \
+    {                                                                                                        \
+      if (!CHECK (cond))                                                                                     \
+        return;                                                                                              \
+    }                                                                                                        \
   while (0)
 
 static bool
@@ -125,10 +129,10 @@ harness_run (const struct harness_test *tests, size_t count, int argc, char **ar
   return failed ? 1 : 0;
 }
 
-#define HARNESS_MAIN(table)                                                                                       \
-  int main (int argc, char **argv)                                                                                \
-  {                                                                                                               \
-    return harness_run ((table), sizeof (table) / sizeof ((table)[0]), argc, argv);                               \
+#define HARNESS_MAIN(table)                                                                                  \
+  int main (int argc, char **argv)                                                                           \
+  {                                                                                                          \
+    return harness_run ((table), sizeof (table) / sizeof ((table)[0]), argc, argv);                          \
   }
 
 #endif

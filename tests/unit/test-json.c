@@ -250,7 +250,7 @@ TEST (big_integers)
    * memory limits that may be as large as uint64 allows. */
   CHECK (!above->u.number.is_integer);
   CHECK (above->u.number.is_unsigned_overflow);
-  CHECK (above->u.number.uinteger == (uint64_t) INT64_MAX + 1);
+  CHECK (above->u.number.uinteger == (uint64_t)INT64_MAX + 1);
   CHECK (umax->u.number.is_unsigned_overflow);
   CHECK (umax->u.number.uinteger == UINT64_MAX);
 
@@ -267,16 +267,22 @@ TEST (malformed)
 {
   /* yajl stops just past the token it could not accept; the position is
    * where it stopped. */
-  check_parse_error ("{\"a\": }", "t.json: invalid JSON: parse error: unallowed token at this point in JSON text at "
-                                  "line 1, column 8");
-  check_parse_error ("[1,]", "t.json: invalid JSON: parse error: unallowed token at this point in JSON text at "
-                             "line 1, column 5");
-  check_parse_error ("{\"a\" 1}", "t.json: invalid JSON: parse error: object key and value must be separated by a "
-                                  "colon (':') at line 1, column 7");
-  check_parse_error ("{a:1}", "t.json: invalid JSON: lexical error: invalid char in json text. at line 1, column 3");
-  check_parse_error ("{\"a\":1} x", "t.json: invalid JSON: parse error: trailing garbage at line 1, column 10");
-  check_parse_error ("{\n  \"a\": tru\n}",
-                     "t.json: invalid JSON: lexical error: invalid string in json text. at line 2, column 11");
+  check_parse_error ("{\"a\": }",
+                     "t.json: invalid JSON: parse error: unallowed token at this point in JSON text at "
+                     "line 1, column 8");
+  check_parse_error ("[1,]",
+                     "t.json: invalid JSON: parse error: unallowed token at this point in JSON text at "
+                     "line 1, column 5");
+  check_parse_error ("{\"a\" 1}",
+                     "t.json: invalid JSON: parse error: object key and value must be separated by a "
+                     "colon (':') at line 1, column 7");
+  check_parse_error ("{a:1}",
+                     "t.json: invalid JSON: lexical error: invalid char in json text. at line 1, column 3");
+  check_parse_error ("{\"a\":1} x",
+                     "t.json: invalid JSON: parse error: trailing garbage at line 1, column 10");
+  check_parse_error (
+      "{\n  \"a\": tru\n}",
+      "t.json: invalid JSON: lexical error: invalid string in json text. at line 2, column 11");
 }
 
 TEST (truncated_document_points_at_its_end)
@@ -349,7 +355,8 @@ TEST (parse_file)
   fputs ("{", f);
   fclose (f);
   char expected[sizeof path + 100];
-  snprintf (expected, sizeof expected, "%s: invalid JSON: parse error: premature EOF at line 1, column 2", path);
+  snprintf (expected, sizeof expected, "%s: invalid JSON: parse error: premature EOF at line 1, column 2",
+            path);
   CHECK_INT_EQ (json_parse_file (path, NULL, &doc, &err), -1);
   if (CHECK (err != NULL))
     CHECK_STR_EQ (err->message, expected);

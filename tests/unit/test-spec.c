@@ -131,7 +131,8 @@ static const char full_config[]
       "      {'containerID': 1, 'hostID': 300000, 'size': 1000}\n"
       "    ],\n"
       "    'devices': [\n"
-      "      {'path': '/dev/fuse', 'type': 'c', 'major': 10, 'minor': 229, 'fileMode': 438, 'uid': 0, 'gid': 0},\n"
+      "      {'path': '/dev/fuse', 'type': 'c', 'major': 10, 'minor': 229, 'fileMode': 438, 'uid': 0, 'gid': "
+      "0},\n"
       "      {'path': '/dev/sda', 'type': 'b', 'major': 8, 'minor': 0},\n"
       "      {'path': '/dev/fifo', 'type': 'p'}\n"
       "    ],\n"
@@ -510,8 +511,9 @@ TEST (error_required_fields)
                "config.json: mounts[0].destination: required field is missing");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'hooks': {'poststop': [{'args': []}]}}",
                "config.json: hooks.poststop[0].path: required field is missing");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'rlimits': [{'type': 'RLIMIT_AS', 'soft': 1}]}}",
-               "config.json: process.rlimits[0].hard: required field is missing");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'rlimits': [{'type': 'RLIMIT_AS', 'soft': 1}]}}",
+      "config.json: process.rlimits[0].hard: required field is missing");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'uidMappings': [{'containerID': 0, 'hostID': 1}]}}",
                "config.json: linux.uidMappings[0].size: required field is missing");
 }
@@ -524,7 +526,8 @@ TEST (error_wrong_types)
                "config.json: root: expected an object at line 1, column 33");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'terminal': 'yes'}}",
                "config.json: process.terminal: expected a boolean at line 1, column 64");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'mounts': {}}", "config.json: mounts: expected an array at line 1, column 35");
+  CHECK_ERROR ("{'ociVersion': '1.2.0', 'mounts': {}}",
+               "config.json: mounts: expected an array at line 1, column 35");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'mounts': ['/proc']}",
                "config.json: mounts[0]: expected an object at line 1, column 36");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'annotations': {'a': 1}}",
@@ -539,13 +542,17 @@ TEST (error_numbers_out_of_range)
 {
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'user': {'uid': -1}}}",
                "config.json: process.user.uid: expected a non-negative integer, got -1 at line 1, column 68");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'user': {'gid': 4294967296}}}",
-               "config.json: process.user.gid: 4294967296 is out of range for a 32-bit unsigned integer at line 1, "
-               "column 68");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'user': {'additionalGids': [1, 4294967296]}}}",
-               "config.json: process.user.additionalGids[1]: gid out of range at line 1, column 83");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'consoleSize': {'height': 1.5, 'width': 80}}}",
-               "config.json: process.consoleSize.height: expected a non-negative integer, got 1.5 at line 1, column 78");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'user': {'gid': 4294967296}}}",
+      "config.json: process.user.gid: 4294967296 is out of range for a 32-bit unsigned integer at line 1, "
+      "column 68");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'user': {'additionalGids': [1, 4294967296]}}}",
+      "config.json: process.user.additionalGids[1]: gid out of range at line 1, column 83");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'process': {'args': ['x'], 'consoleSize': {'height': 1.5, 'width': 80}}}",
+      "config.json: process.consoleSize.height: expected a non-negative integer, got 1.5 at line 1, column "
+      "78");
 }
 
 TEST (error_oom_score_adj_range)
@@ -579,8 +586,9 @@ TEST (error_namespaces)
 {
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'namespaces': [{'type': 'pid'}, {'type': 'net'}]}}",
                "config.json: linux.namespaces[1].type: unknown namespace type \"net\" at line 1, column 76");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'namespaces': [{'type': 'pid'}, {'type': 'pid', 'path': '/x'}]}}",
-               "config.json: linux.namespaces[1]: namespace \"pid\" is listed twice at line 1, column 67");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'linux': {'namespaces': [{'type': 'pid'}, {'type': 'pid', 'path': '/x'}]}}",
+      "config.json: linux.namespaces[1]: namespace \"pid\" is listed twice at line 1, column 67");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'namespaces': [{'path': '/proc/1/ns/pid'}]}}",
                "config.json: linux.namespaces[0].type: required field is missing");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'namespaces': ['pid']}}",
@@ -589,14 +597,18 @@ TEST (error_namespaces)
 
 TEST (error_devices)
 {
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'x', 'major': 1, 'minor': 2}]}}",
-               "config.json: linux.devices[0].type: unknown device type \"x\" (expected c, b, u or p) at line 1, "
-               "column 74");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'cc', 'major': 1}]}}",
-               "config.json: linux.devices[0].type: unknown device type \"cc\" (expected c, b, u or p) at line 1, "
-               "column 74");
-  CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'major': 1}]}}",
-               "config.json: linux.devices[0]: major and minor are required for device type c at line 1, column 47");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'x', 'major': 1, 'minor': "
+      "2}]}}",
+      "config.json: linux.devices[0].type: unknown device type \"x\" (expected c, b, u or p) at line 1, "
+      "column 74");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'cc', 'major': 1}]}}",
+      "config.json: linux.devices[0].type: unknown device type \"cc\" (expected c, b, u or p) at line 1, "
+      "column 74");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': '/dev/x', 'type': 'c', 'major': 1}]}}",
+      "config.json: linux.devices[0]: major and minor are required for device type c at line 1, column 47");
   CHECK_ERROR ("{'ociVersion': '1.2.0', 'linux': {'devices': [{'path': 'dev/x', 'type': 'p'}]}}",
                "config.json: linux.devices[0].path: must be an absolute path at line 1, column 56");
 }
@@ -611,8 +623,9 @@ TEST (error_hook_timeout)
 
 TEST (error_invalid_json_passes_through)
 {
-  CHECK_ERROR ("{'ociVersion': '1.2.0',}",
-               "config.json: invalid JSON: parse error: invalid object key (must be a string) at line 1, column 25");
+  CHECK_ERROR (
+      "{'ociVersion': '1.2.0',}",
+      "config.json: invalid JSON: parse error: invalid object key (must be a string) at line 1, column 25");
 }
 
 TEST (default_spec_parses_back)
