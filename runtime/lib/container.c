@@ -1,11 +1,16 @@
 #include "config.h"
 #include "container.h"
+#include "capabilities.h"
 #include "cleanup.h"
 #include "fs.h"
 #include "init.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces.h"
 #include "process.h"
+#include "process_attributes.h"
+#include "sealed_binary.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
@@ -37,6 +42,7 @@ struct creation
   bool state_made;
   int start_fd;
   pid_t init_pid;
+  struct seccomp_program *seccomp;
 };
 
 static int
@@ -90,7 +96,12 @@ static int
 validate (struct creation *c, struct ward_error **err)
 {
   if (namespaces_validate (c->spec, err) < 0 || sysctl_validate (c->spec, err) < 0
-      || process_validate (c->spec->process, err) < 0)
+      || process_validate (c->spec->process, err) < 0 || capabilities_validate (c->spec->process, err) < 0
+      || process_attributes_validate (c->spec, err) < 0 || lsm_validate (c->spec, err) < 0)
+    return -1;
+  /* Compiled here, not in the init: a bad filter is refused before
+   * anything exists, and the init inherits the program ready to load. */
+  if (seccomp_compile (c->spec->doc, c->spec->linux_config.seccomp, &c->seccomp, err) < 0)
     return -1;
   if (c->spec->process->terminal && c->options->console_socket == NULL)
     return ward_fail (err, 0,
@@ -117,6 +128,58 @@ listen_for_start (struct creation *c, struct ward_error **err)
     }
   c->start_fd = fd;
   return 0;
+}
+
+/* The state an agent or hook is shown while the container is created. */
+static char *
+creating_state_json (struct creation *c)
+{
+  struct container_state st = {
+    .id = (char *)c->options->id,
+    .pid = c->init_pid,
+    .bundle = c->bundle,
+    .rootfs = c->rootfs,
+    .created = "",
+  };
+  return state_render_json (&st, STATUS_CREATING, false);
+}
+
+static int
+hand_over_seccomp_fd (struct creation *c, int notify_fd, struct ward_error **err)
+{
+  cleanup_free char *state = creating_state_json (c);
+  if (state == NULL)
+    return ward_fail (err, ENOMEM, "state");
+  return seccomp_send_to_listener (c->seccomp, notify_fd, c->init_pid, state, err);
+}
+
+/* Answer the init's requests until it is ready (or fails). */
+static int
+serve_init (struct creation *c, int sync_fd, struct ward_error **err)
+{
+  for (;;)
+    {
+      struct sync_message message;
+      int passed_fd = -1;
+      if (sync_receive_fd (sync_fd, &message, &passed_fd, "container init", err) < 0)
+        return -1;
+      cleanup_close int fd = passed_fd;
+      switch (message.type)
+        {
+        case SYNC_READY:
+          return 0;
+        case SYNC_ERROR:
+          return ward_fail (err, 0, "%s", message.text);
+        case SYNC_SECCOMP:
+          if (fd < 0)
+            return ward_fail (err, 0, "container init sent no seccomp fd");
+          if (hand_over_seccomp_fd (c, fd, err) < 0 || sync_send (sync_fd, SYNC_GO, NULL, err) < 0)
+            return -1;
+          break;
+        default:
+          return ward_fail (err, 0, "unexpected message %u from container init", message.type);
+        }
+    }
 }
 
 static int
@@ -147,6 +210,7 @@ spawn_init (struct creation *c, struct ward_error **err)
         .start_fd = c->start_fd,
         .state_lock_fd = c->state.lock_fd,
         .preserve_fds = c->options->preserve_fds,
+        .seccomp = c->seccomp,
         .no_pivot = c->options->no_pivot,
         .no_new_keyring = c->options->no_new_keyring,
       };
@@ -169,9 +233,7 @@ spawn_init (struct creation *c, struct ward_error **err)
     return -1;
   if (sync_send (parent_end, SYNC_GO, NULL, err) < 0)
     return -1;
-  if (sync_expect (parent_end, SYNC_READY, "container init", err) < 0)
-    return -1;
-  return 0;
+  return serve_init (c, parent_end, err);
 }
 
 static int
@@ -250,6 +312,12 @@ container_create (const struct create_options *options, pid_t *init_pid, struct 
   if (state_validate_id (options->id, err) < 0 || resolve_bundle (&c, err) < 0 || load_spec (&c, err) < 0
       || resolve_rootfs (&c, err) < 0 || validate (&c, err) < 0)
     goto out;
+  /* In a pid namespace that already has processes, they can see our init
+   * before it execs: run from a sealed copy (re-executes; nothing exists
+   * yet that would need undoing). */
+  if (c.spec->linux_config.namespaces[NS_PID].path && !sealed_binary_in_use ()
+      && sealed_binary_reexec (err) < 0)
+    goto out;
   if (state_create (options->root, options->id, &c.state, err) < 0)
     goto out;
   c.state_made = true;
@@ -265,6 +333,7 @@ out:
   if (c.start_fd >= 0)
     close (c.start_fd);
   state_close (&c.state);
+  seccomp_program_free (c.seccomp);
   spec_free (c.spec);
   free (c.bundle);
   free (c.rootfs);

@@ -173,11 +173,11 @@ fs_remove_tree_at (int parent_fd, const char *name, struct ward_error **err)
 }
 
 static int
-openat2_in_root (int root_fd, const char *path, int flags)
+openat2_resolving (int root_fd, const char *path, int flags, uint64_t resolve)
 {
   struct open_how how = {
     .flags = (uint64_t)(flags | O_CLOEXEC),
-    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    .resolve = resolve,
   };
   while (*path == '/')
     path++;
@@ -188,6 +188,18 @@ openat2_in_root (int root_fd, const char *path, int flags)
     fd = syscall (SYS_openat2, root_fd, path, &how, sizeof how);
   while (fd < 0 && errno == EAGAIN);
   return (int)fd;
+}
+
+static int
+openat2_in_root (int root_fd, const char *path, int flags)
+{
+  return openat2_resolving (root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+int
+fs_open_in_root_no_symlinks (int root_fd, const char *path, int flags)
+{
+  return openat2_resolving (root_fd, path, flags, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
 }
 
 int

@@ -33,6 +33,10 @@ int fs_remove_tree_at (int dirfd, const char *name, struct ward_error **err);
  * inside it (openat2 RESOLVE_IN_ROOT).  Returns an fd or -1. */
 int fs_open_in_root (int root_fd, const char *path, int flags, struct ward_error **err);
 
+/* As fs_open_in_root, but failing with ELOOP if any component of `path` is
+ * a symlink; sets errno, no message. */
+int fs_open_in_root_no_symlinks (int root_fd, const char *path, int flags);
+
 /* Like fs_open_in_root with O_PATH, creating what is missing: parent
  * directories, then the last component as a directory or an empty file. */
 int fs_create_in_root (int root_fd, const char *path, bool directory, mode_t mode, struct ward_error **err);

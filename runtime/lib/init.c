@@ -2,14 +2,18 @@
  * comments say why a step must come before the next. */
 #include "config.h"
 #include "init.h"
+#include "capabilities.h"
 #include "cleanup.h"
 #include "devices.h"
 #include "fs.h"
+#include "lsm.h"
 #include "masked_paths.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "process.h"
+#include "process_attributes.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "sync.h"
 #include "sysctl.h"
 
@@ -86,6 +90,60 @@ harden_root (const struct init_context *ctx, struct ward_error **err)
   return rootfs_finalize (spec, err);
 }
 
+/* Load the seccomp filter; with SCMP_ACT_NOTIFY, ward passes the listener
+ * fd on to the agent before we go on (the runtime spec has the agent see
+ * the container while it is still being created). */
+static int
+load_seccomp (const struct init_context *ctx, struct ward_error **err)
+{
+  int notify_fd = -1;
+  if (ctx->seccomp == NULL)
+    return 0;
+  if (seccomp_program_load (ctx->seccomp, &notify_fd, err) < 0)
+    return -1;
+  if (notify_fd < 0)
+    return 0;
+  int ret = sync_send_fd (ctx->sync_fd, SYNC_SECCOMP, notify_fd, err);
+  close (notify_fd);
+  if (ret < 0)
+    return -1;
+  return sync_expect (ctx->sync_fd, SYNC_GO, "ward", err);
+}
+
+/* Who the process is and what it may do, most privileged step first: each
+ * step needs privileges a later one gives up. */
+static int
+drop_privileges (const struct init_context *ctx, char **executable, struct ward_error **err)
+{
+  const struct spec_process *process = ctx->spec->process;
+  bool seccomp_needs_privilege = !process->no_new_privileges;
+
+  if (process_attributes_apply (ctx->spec, err) < 0 || lsm_apply_exec_labels (process, err) < 0)
+    return -1;
+  /* Limits while still privileged: raising a hard limit needs it. */
+  if (process_set_rlimits (process, err) < 0)
+    return -1;
+  /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
+   * the capability sets below may take away: load it while we have it. */
+  if (seccomp_needs_privilege && load_seccomp (ctx, err) < 0)
+    return -1;
+  if (capabilities_before_user_switch (process, err) < 0 || process_switch_user (process, true, err) < 0
+      || capabilities_after_user_switch (process, err) < 0)
+    return -1;
+  if (process_change_directory (process, err) < 0)
+    return -1;
+  /* Resolved as the final user, in the final directory, so a missing or
+   * non-executable program fails `create`, not a later `start`. */
+  if (process_find_executable (process, executable, err) < 0)
+    return -1;
+  if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return ward_fail (err, errno, "set no_new_privs");
+  /* Last, so the filter constrains as little of ward's own work as possible. */
+  if (!seccomp_needs_privilege && load_seccomp (ctx, err) < 0)
+    return -1;
+  return 0;
+}
+
 static int
 prepare (const struct init_context *ctx, char **executable, struct ward_error **err)
 {
@@ -114,14 +172,7 @@ prepare (const struct init_context *ctx, char **executable, struct ward_error **
 
   if (join_new_session_keyring (ctx->no_new_keyring, err) < 0)
     return -1;
-  /* Limits while still privileged: raising a hard limit needs it. */
-  if (process_set_rlimits (process, err) < 0)
-    return -1;
-  if (process_switch_user (process, true, err) < 0 || process_change_directory (process, err) < 0)
-    return -1;
-  /* Resolved as the final user, in the final directory, so a missing or
-   * non-executable program fails `create`, not a later `start`. */
-  return process_find_executable (process, executable, err);
+  return drop_privileges (ctx, executable, err);
 }
 
 /* Block until `ward start` connects.  The connection stays open across a

@@ -6,19 +6,21 @@
 
 #include <stdbool.h>
 
+#include "seccomp.h"
 #include "spec.h"
 
 struct init_context
 {
   const struct spec *spec;
-  const char *bundle; /* absolute */
-  const char *rootfs; /* absolute, resolved */
-  int sync_fd;        /* our end of the socketpair with ward */
-  int start_fd;       /* listening socket `ward start` connects to */
-  int state_lock_fd;  /* ward's lock on the container: closed at once, or the
-                         lock would be held until execve and `start` would wait
-                         for it forever */
-  int preserve_fds;   /* fds 3 .. 3+N-1 pass through to the process */
+  const char *bundle;                    /* absolute */
+  const char *rootfs;                    /* absolute, resolved */
+  int sync_fd;                           /* our end of the socketpair with ward */
+  int start_fd;                          /* listening socket `ward start` connects to */
+  int state_lock_fd;                     /* ward's lock on the container: closed at once, or the
+                                            lock would be held until execve and `start` would wait
+                                            for it forever */
+  int preserve_fds;                      /* fds 3 .. 3+N-1 pass through to the process */
+  const struct seccomp_program *seccomp; /* compiled by ward; NULL: none */
   bool no_pivot;
   bool no_new_keyring;
 };

@@ -125,25 +125,46 @@ out:
   return ret;
 }
 
-/* Every process in the init's pid namespace, when the container has its
- * own; otherwise just the init (cgroup-wide signalling comes with cgroup
- * support). */
+/* Is pid the first process (pid 1) of its pid namespace?  Then the
+ * namespace is the container's own; otherwise it was joined and holds
+ * processes that are not the container's. */
+static bool
+owns_pid_namespace (pid_t pid)
+{
+  char path[64];
+  cleanup_free char *status = NULL;
+  snprintf (path, sizeof path, "/proc/%d/status", pid);
+  if (fs_read_file (path, &status, NULL, NULL) < 0)
+    return false;
+  const char *line = strstr (status, "\nNSpid:");
+  if (line == NULL)
+    return false;
+  const char *end = strchr (line + 1, '\n');
+  const char *last = end;
+  while (last > line && (last[-1] == ' ' || last[-1] == '\t'))
+    last--;
+  while (last > line && last[-1] != ' ' && last[-1] != '\t')
+    last--;
+  return strtol (last, NULL, 10) == 1;
+}
+
+/* Every process in the container's own pid namespace; just the init when
+ * it shares one (cgroup-wide signalling comes with cgroup support). */
 static int
 signal_all (pid_t init_pid, int signum, struct ward_error **err)
 {
   char path[64], target[64], other[64];
-  snprintf (path, sizeof path, "/proc/%d/ns/pid", init_pid);
-  ssize_t n = readlink (path, target, sizeof target - 1);
-  if (n < 0)
-    return ward_fail (err, errno, "read %s", path);
-  target[n] = '\0';
-  ssize_t own = readlink ("/proc/self/ns/pid", other, sizeof other - 1);
-  if (own == n && memcmp (other, target, n) == 0)
+  if (!owns_pid_namespace (init_pid))
     {
       if (kill (init_pid, signum) < 0 && errno != ESRCH)
         return ward_fail (err, errno, "kill %d", init_pid);
       return 0;
     }
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", init_pid);
+  ssize_t n = readlink (path, target, sizeof target - 1);
+  if (n < 0)
+    return ward_fail (err, errno, "read %s", path);
+  target[n] = '\0';
   cleanup_closedir DIR *proc = opendir ("/proc");
   if (proc == NULL)
     return ward_fail (err, errno, "open /proc");
@@ -222,7 +243,6 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
     }
   if (status != STATUS_STOPPED && state.pid > 0)
     {
-      /* SIGKILL to the init of a pid namespace ends every process in it. */
       if (signal_all (state.pid, SIGKILL, err) < 0 && state_process_alive (state.pid, state.pid_start_time))
         goto out;
       ward_error_free (err);

@@ -2,6 +2,7 @@
 #include "mounts.h"
 #include "cleanup.h"
 #include "fs.h"
+#include "lsm.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -256,8 +259,43 @@ mount_cgroup (int rootfs_fd, int target_fd, const char *destination, const struc
   return ret;
 }
 
+/* proc and sysfs are how the kernel is seen and configured from inside;
+ * mounting them anywhere but a real directory of the rootfs would let an
+ * image redirect writes meant for /proc (CVE-2019-16884). */
+static bool
+is_kernel_view (const char *type)
+{
+  return strcmp (type, "proc") == 0 || strcmp (type, "sysfs") == 0;
+}
+
 static int
-apply_one (const struct spec_mount *m, int rootfs_fd, const char *bundle, struct ward_error **err)
+check_kernel_view_target (int rootfs_fd, const char *destination, struct ward_error **err)
+{
+  cleanup_close int fd = fs_open_in_root_no_symlinks (rootfs_fd, destination, O_PATH | O_DIRECTORY);
+  if (fd < 0 && errno == ELOOP)
+    return ward_fail (err, 0, "mount on %s: the destination must be a directory of the rootfs, not a symlink",
+                      destination);
+  return 0;
+}
+
+static int
+check_kernel_view_mounted (int rootfs_fd, const char *destination, const char *type, struct ward_error **err)
+{
+  cleanup_close int fd = fs_open_in_root (rootfs_fd, destination, O_PATH | O_DIRECTORY, err);
+  struct statfs sf;
+  if (fd < 0)
+    return -1;
+  if (fstatfs (fd, &sf) < 0)
+    return ward_fail (err, errno, "statfs %s", destination);
+  unsigned long expected = strcmp (type, "proc") == 0 ? PROC_SUPER_MAGIC : SYSFS_MAGIC;
+  if ((unsigned long)sf.f_type != expected)
+    return ward_fail (err, 0, "mount %s on %s: what is mounted there is not %s", type, destination, type);
+  return 0;
+}
+
+static int
+apply_one (const struct spec *spec, const struct spec_mount *m, int rootfs_fd, const char *bundle,
+           struct ward_error **err)
 {
   struct mount_options o;
   const char *type = m->type;
@@ -291,6 +329,8 @@ apply_one (const struct spec_mount *m, int rootfs_fd, const char *bundle, struct
   char target[PROC_FD_PATH_MAX];
   fs_proc_fd_path (target_fd, target);
 
+  if (type && is_kernel_view (type) && check_kernel_view_target (rootfs_fd, m->destination, err) < 0)
+    goto out;
   if (type && strcmp (type, "cgroup") == 0)
     ret = mount_cgroup (rootfs_fd, target_fd, m->destination, &o, err);
   else if (bind)
@@ -316,11 +356,16 @@ apply_one (const struct spec_mount *m, int rootfs_fd, const char *bundle, struct
     }
   else
     {
-      ret = mount (source, target, type, o.flags, o.data);
+      cleanup_free char *data = NULL;
+      if (lsm_mount_data (spec, type, o.data, &data, err) < 0)
+        goto out;
+      ret = mount (source, target, type, o.flags, data);
       if (ret < 0)
         ward_fail (err, errno, "mount %s (%s) on %s", source, type ? type : "none", m->destination);
     }
 
+  if (ret == 0 && type && is_kernel_view (type))
+    ret = check_kernel_view_mounted (rootfs_fd, m->destination, type, err);
   if (ret == 0 && o.propagation)
     {
       cleanup_close int mounted_fd = fs_open_in_root (rootfs_fd, m->destination, O_PATH, err);
@@ -339,7 +384,7 @@ int
 mounts_apply (const struct spec *spec, int rootfs_fd, const char *bundle, struct ward_error **err)
 {
   for (size_t i = 0; i < spec->mounts_count; i++)
-    if (apply_one (&spec->mounts[i], rootfs_fd, bundle, err) < 0)
+    if (apply_one (spec, &spec->mounts[i], rootfs_fd, bundle, err) < 0)
       return -1;
   return 0;
 }

@@ -25,13 +25,65 @@ sync_send (int fd, enum sync_type type, const char *text, struct ward_error **er
 }
 
 int
-sync_receive (int fd, struct sync_message *out, const char *peer, struct ward_error **err)
+sync_send_fd (int fd, enum sync_type type, int passed_fd, struct ward_error **err)
 {
-  memset (out, 0, sizeof *out);
+  struct sync_message message = { .type = type };
+  struct iovec iov = { .iov_base = &message, .iov_len = offsetof (struct sync_message, text) + 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
+  };
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &passed_fd, sizeof (int));
   ssize_t n;
   do
-    n = recv (fd, out, sizeof *out, 0);
+    n = sendmsg (fd, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return ward_fail (err, errno, "send fd to ward");
+  return 0;
+}
+
+int
+sync_receive (int fd, struct sync_message *out, const char *peer, struct ward_error **err)
+{
+  int received = -1;
+  if (sync_receive_fd (fd, out, &received, peer, err) < 0)
+    return -1;
+  if (received >= 0)
+    close (received);
+  return 0;
+}
+
+int
+sync_receive_fd (int fd, struct sync_message *out, int *received_fd, const char *peer,
+                 struct ward_error **err)
+{
+  memset (out, 0, sizeof *out);
+  *received_fd = -1;
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { .iov_base = out, .iov_len = sizeof *out };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
+  };
+  ssize_t n;
+  do
+    n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR (&msg) : NULL; c; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy (received_fd, CMSG_DATA (c), sizeof (int));
   if (n < 0)
     return ward_fail (err, errno, "receive from %s", peer);
   if (n == 0)
