@@ -28,5 +28,10 @@ command_fn cmd_state;
 command_fn cmd_kill;
 command_fn cmd_delete;
 command_fn cmd_list;
+command_fn cmd_pause;
+command_fn cmd_resume;
+command_fn cmd_ps;
+command_fn cmd_update;
+command_fn cmd_events;
 
 #endif

@@ -19,6 +19,8 @@ struct command
 static const struct command commands[] = {
   { "create", cmd_create }, { "start", cmd_start },   { "run", cmd_run },   { "state", cmd_state },
   { "kill", cmd_kill },     { "delete", cmd_delete }, { "list", cmd_list }, { "spec", cmd_spec },
+  { "pause", cmd_pause },   { "resume", cmd_resume }, { "ps", cmd_ps },     { "update", cmd_update },
+  { "events", cmd_events },
 };
 
 static void
@@ -36,6 +38,11 @@ print_usage (FILE *out)
          "  kill     send a signal to a container's process\n"
          "  delete   remove a stopped container (--force: any)\n"
          "  list     list containers\n"
+         "  pause    freeze every process of a container\n"
+         "  resume   thaw a paused container\n"
+         "  ps       list a container's processes\n"
+         "  update   change a running container's resource limits\n"
+         "  events   print a container's resource statistics and OOM events\n"
          "  spec     write a default config.json\n"
          "\n"
          "Global options:\n"

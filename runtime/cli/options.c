@@ -56,3 +56,16 @@ options_parse_int (const char *command, const char *option, const char *value, i
   *out = (int)n;
   return 0;
 }
+
+int
+options_parse_int64 (const char *command, const char *option, const char *value, long long *out,
+                     struct ward_error **err)
+{
+  char *end = NULL;
+  errno = 0;
+  long long n = strtoll (value, &end, 10);
+  if (errno != 0 || end == value || *end != '\0')
+    return ward_fail (err, 0, "%s: --%s: invalid number \"%s\"", command, option, value);
+  *out = n;
+  return 0;
+}

@@ -23,5 +23,7 @@ int options_expect_operands (const char *command, int argc, char **argv, int fir
 
 int options_parse_int (const char *command, const char *option, const char *value, int *out,
                        struct ward_error **err);
+int options_parse_int64 (const char *command, const char *option, const char *value, long long *out,
+                         struct ward_error **err);
 
 #endif

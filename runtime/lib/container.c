@@ -1,7 +1,9 @@
 #include "config.h"
 #include "container.h"
 #include "capabilities.h"
+#include "cgroup.h"
 #include "cleanup.h"
+#include "devices.h"
 #include "fs.h"
 #include "init.h"
 #include "log.h"
@@ -9,6 +11,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "process_attributes.h"
+#include "resources.h"
 #include "sealed_binary.h"
 #include "seccomp.h"
 #include "spec.h"
@@ -43,6 +46,9 @@ struct creation
   int start_fd;
   pid_t init_pid;
   struct seccomp_program *seccomp;
+  struct resources *resources;
+  struct cgroup cgroup;
+  bool cgroup_made;
 };
 
 static int
@@ -103,6 +109,13 @@ validate (struct creation *c, struct ward_error **err)
    * anything exists, and the init inherits the program ready to load. */
   if (seccomp_compile (c->spec->doc, c->spec->linux_config.seccomp, &c->seccomp, err) < 0)
     return -1;
+  if (c->spec->linux_config.resources)
+    {
+      const struct json_value *section = c->spec->linux_config.resources;
+      if (resources_parse (c->spec->doc, section, "linux.resources", &c->resources, err) < 0
+          || devices_add_cgroup_rules (c->spec, c->resources, err) < 0)
+        return -1;
+    }
   if (c->spec->process->terminal && c->options->console_socket == NULL)
     return ward_fail (err, 0,
                       "config.json: process.terminal: a terminal needs --console-socket (not supported yet)");
@@ -112,6 +125,19 @@ validate (struct creation *c, struct ward_error **err)
 /* The socket `ward start` connects to.  Bound by ward (not the init) so it
  * works whatever user namespace the init ends up in; bound through
  * /proc/self/fd so long state paths fit in sun_path. */
+/* Made, with its limits, before the init exists: if the kernel refuses a
+ * limit, no process has run. */
+static int
+make_cgroup (struct creation *c, struct ward_error **err)
+{
+  if (cgroup_resolve (c->spec->linux_config.cgroups_path, c->options->id, &c->cgroup, err) < 0)
+    return -1;
+  if (cgroup_create (&c->cgroup, c->resources, err) < 0)
+    return -1;
+  c->cgroup_made = true;
+  return 0;
+}
+
 static int
 listen_for_start (struct creation *c, struct ward_error **err)
 {
@@ -228,8 +254,9 @@ spawn_init (struct creation *c, struct ward_error **err)
     return ward_fail (err, clone_errno, "clone the container's init");
   c->init_pid = pid;
 
-  /* The init waits for GO until its ids are mapped. */
-  if (namespaces_write_id_mappings (pid, c->spec, err) < 0)
+  /* The init waits for GO until its ids are mapped and it is in its
+   * cgroups: nothing it does may escape the limits. */
+  if (namespaces_write_id_mappings (pid, c->spec, err) < 0 || cgroup_enter (&c->cgroup, pid, err) < 0)
     return -1;
   if (sync_send (parent_end, SYNC_GO, NULL, err) < 0)
     return -1;
@@ -250,6 +277,7 @@ record_state (struct creation *c, struct ward_error **err)
     .created = created,
     .owner = pw ? pw->pw_name : "",
     .annotations_count = c->spec->annotations_count,
+    .cgroup = c->cgroup,
   };
   if (state_process_start_time (c->init_pid, &st.pid_start_time, err) < 0)
     return -1;
@@ -295,12 +323,13 @@ undo (struct creation *c)
       kill (c->init_pid, SIGKILL);
       waitpid (c->init_pid, NULL, 0);
     }
+  struct ward_error *ignored = NULL;
+  if (c->cgroup_made)
+    cgroup_destroy (&c->cgroup, &ignored);
+  ward_error_free (&ignored);
   if (c->state_made)
-    {
-      struct ward_error *ignored = NULL;
-      state_destroy (&c->state, &ignored);
-      ward_error_free (&ignored);
-    }
+    state_destroy (&c->state, &ignored);
+  ward_error_free (&ignored);
 }
 
 int
@@ -321,6 +350,8 @@ container_create (const struct create_options *options, pid_t *init_pid, struct 
   if (state_create (options->root, options->id, &c.state, err) < 0)
     goto out;
   c.state_made = true;
+  if (make_cgroup (&c, err) < 0)
+    goto out;
   if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || record_state (&c, err) < 0)
     goto out;
   if (options->pid_file && write_pid_file (options->pid_file, c.init_pid, err) < 0)
@@ -334,6 +365,8 @@ out:
     close (c.start_fd);
   state_close (&c.state);
   seccomp_program_free (c.seccomp);
+  resources_free (c.resources);
+  cgroup_clear (&c.cgroup);
   spec_free (c.spec);
   free (c.bundle);
   free (c.rootfs);

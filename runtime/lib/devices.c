@@ -126,3 +126,38 @@ devices_create (const struct spec *spec, int rootfs_fd, bool in_user_namespace, 
       return ward_fail (err, errno, "mkdir /dev/%s", dirs[i]);
   return 0;
 }
+
+static const struct resources_device_rule always_allowed[] = {
+  { .allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m" },
+  { .allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m" },
+  { .allow = true, .type = 'c', .major = 5, .minor = 1, .access = "rwm" },   /* /dev/console */
+  { .allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm" },   /* /dev/ptmx */
+  { .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm" }, /* /dev/pts/N */
+};
+
+int
+devices_add_cgroup_rules (const struct spec *spec, struct resources *r, struct ward_error **err)
+{
+  if (!r->has_devices)
+    return 0;
+  size_t extra = WARD_ARRAY_SIZE (always_allowed) + WARD_ARRAY_SIZE (default_devices) + spec->linux_config.devices_count;
+  struct resources_device_rule *rules = realloc (r->devices, (r->devices_count + extra) * sizeof *rules);
+  if (rules == NULL)
+    return ward_fail (err, ENOMEM, "device rules");
+  r->devices = rules;
+  for (size_t i = 0; i < WARD_ARRAY_SIZE (always_allowed); i++)
+    rules[r->devices_count++] = always_allowed[i];
+  const struct spec_device *lists[2] = { default_devices, spec->linux_config.devices };
+  size_t counts[2] = { WARD_ARRAY_SIZE (default_devices), spec->linux_config.devices_count };
+  for (int l = 0; l < 2; l++)
+    for (size_t i = 0; i < counts[l]; i++)
+      {
+        const struct spec_device *d = &lists[l][i];
+        if (d->type == 'p')
+          continue;
+        struct resources_device_rule *rule = &rules[r->devices_count++];
+        *rule = (struct resources_device_rule){ .allow = true, .type = d->type == 'u' ? 'c' : d->type,
+                                                .major = d->major, .minor = d->minor, .access = "rwm" };
+      }
+  return 0;
+}

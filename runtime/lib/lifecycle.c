@@ -194,6 +194,8 @@ container_kill (const char *root, const char *id, int signum, bool all, struct w
   int ret = 0;
   if (status == STATUS_STOPPED || status == STATUS_CREATING)
     ret = ward_fail (err, 0, "container \"%s\" is not running", id);
+  else if (all && state.cgroup.count > 0)
+    ret = cgroup_signal_all (&state.cgroup, signum, err);
   else if (all)
     ret = signal_all (state.pid, signum, err);
   else if (kill (state.pid, signum) < 0)
@@ -246,11 +248,87 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
       if (signal_all (state.pid, SIGKILL, err) < 0 && state_process_alive (state.pid, state.pid_start_time))
         goto out;
       ward_error_free (err);
-      if (wait_for_death (state.pid, state.pid_start_time, err) < 0)
-        goto out;
     }
+  /* Also when the init is gone: processes it left (or that joined
+   * later) may still be in the cgroup, and keep it from being removed. */
+  if (state.cgroup.count > 0 && cgroup_signal_all (&state.cgroup, SIGKILL, err) < 0)
+    goto out;
+  if (status != STATUS_STOPPED && state.pid > 0 && wait_for_death (state.pid, state.pid_start_time, err) < 0)
+    goto out;
+  if (cgroup_destroy (&state.cgroup, err) < 0)
+    goto out;
   ret = state_destroy (&handle, err);
 out:
+  state_clear (&state);
+  state_close (&handle);
+  return ret;
+}
+
+int
+container_pause (const char *root, const char *id, bool pause, struct ward_error **err)
+{
+  struct state_handle handle;
+  struct container_state state;
+  enum container_status status;
+  if (open_container (root, id, &handle, &state, &status, err) < 0)
+    return -1;
+  int ret = -1;
+  enum container_status wanted = pause ? STATUS_RUNNING : STATUS_PAUSED;
+  if (status != wanted)
+    ward_fail (err, 0, "cannot %s container \"%s\": it is %s", pause ? "pause" : "resume", id,
+               state_status_name (status));
+  else if (state.cgroup.count == 0)
+    ward_fail (err, 0, "cannot %s container \"%s\": it has no cgroup", pause ? "pause" : "resume", id);
+  else
+    ret = cgroup_freeze (&state.cgroup, pause, err);
+  state_clear (&state);
+  state_close (&handle);
+  return ret;
+}
+
+int
+container_pids (const char *root, const char *id, pid_t **pids, size_t *count, struct ward_error **err)
+{
+  struct container_state state;
+  enum container_status status;
+  if (container_read_status (root, id, &state, &status, err) < 0)
+    return -1;
+  int ret = 0;
+  *pids = NULL;
+  *count = 0;
+  if (state.cgroup.count > 0)
+    ret = cgroup_pids (&state.cgroup, pids, count, err);
+  else if (status != STATUS_STOPPED && state.pid > 0)
+    {
+      *pids = malloc (sizeof (pid_t));
+      if (*pids == NULL)
+        ret = ward_fail (err, ENOMEM, "ps");
+      else
+        {
+          (*pids)[0] = state.pid;
+          *count = 1;
+        }
+    }
+  state_clear (&state);
+  return ret;
+}
+
+int
+container_update (const char *root, const char *id, const struct resources *resources,
+                  struct ward_error **err)
+{
+  struct state_handle handle;
+  struct container_state state;
+  enum container_status status;
+  if (open_container (root, id, &handle, &state, &status, err) < 0)
+    return -1;
+  int ret = -1;
+  if (status == STATUS_STOPPED || status == STATUS_CREATING)
+    ward_fail (err, 0, "cannot update container \"%s\": it is %s", id, state_status_name (status));
+  else if (state.cgroup.count == 0)
+    ward_fail (err, 0, "cannot update container \"%s\": it has no cgroup", id);
+  else
+    ret = cgroup_apply (&state.cgroup, resources, err);
   state_clear (&state);
   state_close (&handle);
   return ret;

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "resources.h"
 #include "state.h"
 
 /* Release a created container's init to execve; fails with the exec error
@@ -26,5 +27,15 @@ int container_state_json (const char *root, const char *id, char **out, struct w
 /* Read a container's state and status without taking its lock. */
 int container_read_status (const char *root, const char *id, struct container_state *state,
                            enum container_status *status, struct ward_error **err);
+
+/* Freeze (pause) or thaw (resume) every process of the container. */
+int container_pause (const char *root, const char *id, bool pause, struct ward_error **err);
+
+/* Host pids of the container's processes. */
+int container_pids (const char *root, const char *id, pid_t **pids, size_t *count, struct ward_error **err);
+
+/* Write new limits to a live container's cgroup. */
+int container_update (const char *root, const char *id, const struct resources *resources,
+                      struct ward_error **err);
 
 #endif

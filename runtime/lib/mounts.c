@@ -1,6 +1,7 @@
 #include "config.h"
 #include "mounts.h"
 #include "cleanup.h"
+#include "cgroup.h"
 #include "fs.h"
 #include "lsm.h"
 
@@ -189,8 +190,8 @@ source_is_directory (const char *source)
  * hierarchy; in a new cgroup namespace each shows the container's own
  * cgroup as its root.  On a pure v2 host it is a single cgroup2 mount. */
 static int
-mount_cgroup (int rootfs_fd, int target_fd, const char *destination, const struct mount_options *o,
-              struct ward_error **err)
+mount_cgroup (int rootfs_fd, int target_fd, const char *destination, bool own_namespace,
+              const struct mount_options *o, struct ward_error **err)
 {
   char target[PROC_FD_PATH_MAX];
   fs_proc_fd_path (target_fd, target);
@@ -247,8 +248,21 @@ mount_cgroup (int rootfs_fd, int target_fd, const char *destination, const struc
             strncat (controllers, tok, sizeof controllers - strlen (controllers) - 1);
           }
       unsigned long cg_flags = o->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-      if (mount ("cgroup", sub, v2 ? "cgroup2" : "cgroup", cg_flags, v2 ? NULL : controllers) < 0)
-        ret = ward_fail (err, errno, "mount cgroup %s on %s/%s", name, destination, name);
+      if (own_namespace)
+        {
+          if (mount ("cgroup", sub, v2 ? "cgroup2" : "cgroup", cg_flags, v2 ? NULL : controllers) < 0)
+            ret = ward_fail (err, errno, "mount cgroup %s on %s/%s", name, destination, name);
+          continue;
+        }
+      /* Without a cgroup namespace a fresh mount would show the whole
+       * host hierarchy: show the container's own cgroup only. */
+      cleanup_free char *own = cgroup_self_path (v2 ? "" : controllers);
+      char source[8192];
+      snprintf (source, sizeof source, "%s%s", mount_point, own ? own : "/");
+      if (mount (source, sub, NULL, MS_BIND | MS_REC, NULL) < 0)
+        ret = ward_fail (err, errno, "bind cgroup %s on %s/%s", source, destination, name);
+      else
+        ret = mounts_remount_bind (sub, cg_flags, err);
     }
   free (line);
   if (ret == 0 && (o->flags & MS_RDONLY))
@@ -332,7 +346,8 @@ apply_one (const struct spec *spec, const struct spec_mount *m, int rootfs_fd, c
   if (type && is_kernel_view (type) && check_kernel_view_target (rootfs_fd, m->destination, err) < 0)
     goto out;
   if (type && strcmp (type, "cgroup") == 0)
-    ret = mount_cgroup (rootfs_fd, target_fd, m->destination, &o, err);
+    ret = mount_cgroup (rootfs_fd, target_fd, m->destination,
+                        spec->linux_config.namespaces[NS_CGROUP].requested, &o, err);
   else if (bind)
     {
       unsigned long flags = MS_BIND | (o.recursive_bind ? MS_REC : 0);

@@ -170,6 +170,8 @@ state_write (struct state_handle *handle, const struct container_state *state, s
   for (size_t i = 0; i < state->annotations_count; i++)
     jw_key_string (w, state->annotation_keys[i], state->annotation_values[i]);
   jw_end_object (w);
+  jw_key (w, "cgroup");
+  cgroup_write_json (&state->cgroup, w);
   jw_end_object (w);
   size_t length;
   const char *text = jw_text (w, &length);
@@ -188,7 +190,7 @@ parse_state (const char *id, const char *text, size_t length, struct container_s
     return ward_error_prefix (err, "container \"%s\"", id);
   const struct json_value *root = doc->root;
   int64_t pid = 0;
-  const struct json_value *annotations = NULL;
+  const struct json_value *annotations = NULL, *cgroup = NULL;
   int ret = 0;
   if (field_string (doc, root, "", "id", true, &out->id, err) < 0
       || field_int64 (doc, root, "", "pid", true, &pid, NULL, err) < 0
@@ -197,7 +199,9 @@ parse_state (const char *id, const char *text, size_t length, struct container_s
       || field_string (doc, root, "", "rootfs", true, &out->rootfs, err) < 0
       || field_string (doc, root, "", "created", true, &out->created, err) < 0
       || field_string (doc, root, "", "owner", false, &out->owner, err) < 0
-      || field_object (doc, root, "", "annotations", false, &annotations, err) < 0)
+      || field_object (doc, root, "", "annotations", false, &annotations, err) < 0
+      || field_object (doc, root, "", "cgroup", false, &cgroup, err) < 0
+      || (cgroup && cgroup_read_json (doc, cgroup, &out->cgroup, err) < 0))
     ret = ward_error_prefix (err, "container \"%s\"", id);
   else
     {
@@ -277,6 +281,7 @@ state_clear (struct container_state *state)
     }
   free (state->annotation_keys);
   free (state->annotation_values);
+  cgroup_clear (&state->cgroup);
   memset (state, 0, sizeof *state);
 }
 
@@ -345,6 +350,8 @@ state_status (int dir_fd, const struct container_state *state)
     return STATUS_STOPPED;
   if (faccessat (dir_fd, STATE_START_SOCKET, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return STATUS_CREATED;
+  if (state->cgroup.count > 0 && cgroup_is_frozen (&state->cgroup))
+    return STATUS_PAUSED;
   return STATUS_RUNNING;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "error.h"
 
 enum container_status
@@ -36,6 +37,7 @@ struct container_state
   char *owner;
   char **annotation_keys, **annotation_values;
   size_t annotations_count;
+  struct cgroup cgroup; /* count 0: none recorded */
 };
 
 /* An open, locked container directory. */

@@ -165,8 +165,13 @@ def test_scheduler_reset_on_fork(ward):
 
 
 def test_scheduler_real_time(ward):
-    """SCHED_RR with a priority: field 40 of stat is the real-time priority."""
-    out = ward.run_ok("cat /proc/self/stat", {"process": {"scheduler": {"policy": "SCHED_RR", "priority": 1}}})
+    """SCHED_RR with a priority: field 40 of stat is the real-time priority.
+    With real-time group scheduling (v1 cpu.rt_runtime_us), a real-time
+    task needs a budget in its cgroup, which the config grants."""
+    changes = {"process": {"scheduler": {"policy": "SCHED_RR", "priority": 1}}}
+    if Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        changes["linux"] = {"resources": {"cpu": {"realtimePeriod": 1000000, "realtimeRuntime": 10000}}}
+    out = ward.run_ok("cat /proc/self/stat", changes)
     assert stat_field(out, STAT_POLICY) == SCHED_RR
     assert stat_field(out, STAT_RT_PRIORITY) == 1
 

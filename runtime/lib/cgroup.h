@@ -1,0 +1,88 @@
+/* A container's cgroup: where it lives in each mounted hierarchy, how the
+ * init is placed there, and what ward does to it later (update, freeze,
+ * list, signal, remove).
+ *
+ * Layouts: v2 (one unified hierarchy), v1 (one hierarchy per controller
+ * group), hybrid (v1 controllers plus a cgroup2 mount at
+ * /sys/fs/cgroup/unified).  A relative or empty linux.cgroupsPath nests
+ * beneath ward's own cgroup in each hierarchy, so ward run under a
+ * supervisor never escapes its supervisor's limits. */
+#ifndef WARD_CGROUP_H
+#define WARD_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cgroup_controllers.h"
+#include "error.h"
+#include "json.h"
+#include "json_writer.h"
+#include "resources.h"
+
+enum cgroup_layout
+{
+  CGROUP_LAYOUT_V1,
+  CGROUP_LAYOUT_HYBRID,
+  CGROUP_LAYOUT_V2,
+};
+
+#define CGROUP_MAX_HIERARCHIES 16
+
+struct cgroup_hierarchy
+{
+  char *path;           /* the container's directory in it */
+  bool unified;         /* cgroup2 */
+  unsigned controllers; /* bit (1 << enum cgroup_controller) per controller it carries */
+  char *created_from;   /* the deepest directory that existed before ward made the rest, or NULL */
+};
+
+struct cgroup
+{
+  enum cgroup_layout layout;
+  size_t count;
+  struct cgroup_hierarchy hierarchies[CGROUP_MAX_HIERARCHIES];
+};
+
+int cgroup_detect_layout (enum cgroup_layout *out, struct ward_error **err);
+const char *cgroup_layout_name (enum cgroup_layout layout);
+
+/* Where the container's cgroup is, from linux.cgroupsPath (may be NULL)
+ * and the container id.  Nothing is created. */
+int cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, struct ward_error **err);
+
+/* Make the directories (cpusets filled from their parents) and write the
+ * limits.  On failure, what was made is removed again. */
+int cgroup_create (struct cgroup *cg, const struct resources *r, struct ward_error **err);
+/* Move `pid` into every hierarchy's directory. */
+int cgroup_enter (const struct cgroup *cg, pid_t pid, struct ward_error **err);
+/* Write limits again (`update`). */
+int cgroup_apply (const struct cgroup *cg, const struct resources *r, struct ward_error **err);
+/* Remove the directories ward made (they must be empty of processes). */
+int cgroup_destroy (const struct cgroup *cg, struct ward_error **err);
+
+int cgroup_freeze (const struct cgroup *cg, bool frozen, struct ward_error **err);
+bool cgroup_is_frozen (const struct cgroup *cg);
+
+/* Every process of the container (host pids), from cgroup.procs. */
+int cgroup_pids (const struct cgroup *cg, pid_t **out, size_t *count, struct ward_error **err);
+/* Signal every process, thawing first if frozen so that a signal (above
+ * all SIGKILL) is acted on. */
+int cgroup_signal_all (const struct cgroup *cg, int signum, struct ward_error **err);
+
+/* For state.json. */
+void cgroup_write_json (const struct cgroup *cg, struct json_writer *w);
+int cgroup_read_json (const struct json_document *doc, const struct json_value *value, struct cgroup *out,
+                      struct ward_error **err);
+
+/* The directory of the hierarchy carrying `controller`, or NULL. */
+const char *cgroup_dir_of (const struct cgroup *cg, enum cgroup_controller controller);
+
+void cgroup_clear (struct cgroup *cg);
+
+/* This process's path in the hierarchy whose /proc/self/cgroup key is
+ * `key` (its controllers joined by commas; "" for the unified one), or
+ * NULL.  malloc'd. */
+char *cgroup_self_path (const char *key);
+
+#endif

@@ -1,0 +1,1 @@
+"""Programs and helpers the integration tests run beside the runtime."""
