@@ -254,12 +254,17 @@ spawn_init (struct creation *c, struct ward_error **err)
     return ward_fail (err, clone_errno, "clone the container's init");
   c->init_pid = pid;
 
-  /* The init waits for GO until its ids are mapped and it is in its
-   * cgroups: nothing it does may escape the limits. */
-  if (namespaces_write_id_mappings (pid, c->spec, err) < 0 || cgroup_enter (&c->cgroup, pid, err) < 0)
+  /* The init waits for a first GO until its ids are mapped, and for a
+   * second before anything that must be in its cgroups. */
+  if (namespaces_write_id_mappings (pid, c->spec, err) < 0 || sync_send (parent_end, SYNC_GO, NULL, err) < 0)
     return -1;
-  if (sync_send (parent_end, SYNC_GO, NULL, err) < 0)
+  if (cgroup_enter (&c->cgroup, pid, err) < 0)
     return -1;
+  /* If the init has failed meanwhile, its message is what matters:
+   * serve_init reads it. */
+  struct ward_error *ignored = NULL;
+  sync_send (parent_end, SYNC_GO, NULL, &ignored);
+  ward_error_free (&ignored);
   return serve_init (c, parent_end, err);
 }
 

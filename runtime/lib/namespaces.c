@@ -174,21 +174,24 @@ write_time_offsets (const struct spec *spec, struct ward_error **err)
 }
 
 int
-namespaces_enter_late (const struct spec *spec, struct ward_error **err)
+namespaces_enter_time (const struct spec *spec, struct ward_error **err)
+{
+  if (!creates (spec, NS_TIME))
+    return 0;
+  /* unshare places only our future children in the new namespace; the
+   * offsets must be written before anyone enters it, then we enter it
+   * ourselves through time_for_children. */
+  if (unshare (CLONE_NEWTIME) < 0)
+    return ward_fail (err, errno, "create time namespace");
+  if (write_time_offsets (spec, err) < 0)
+    return -1;
+  return join (NS_TIME, "/proc/self/ns/time_for_children", err);
+}
+
+int
+namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err)
 {
   if (creates (spec, NS_CGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     return ward_fail (err, errno, "create cgroup namespace");
-  if (creates (spec, NS_TIME))
-    {
-      /* unshare places only our future children in the new namespace; the
-       * offsets must be written before anyone enters it, then we enter it
-       * ourselves through time_for_children. */
-      if (unshare (CLONE_NEWTIME) < 0)
-        return ward_fail (err, errno, "create time namespace");
-      if (write_time_offsets (spec, err) < 0)
-        return -1;
-      if (join (NS_TIME, "/proc/self/ns/time_for_children", err) < 0)
-        return -1;
-    }
   return 0;
 }

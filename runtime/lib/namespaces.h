@@ -28,9 +28,11 @@ int namespaces_write_id_mappings (pid_t pid, const struct spec *spec, struct war
  * others are joined with its privileges). */
 int namespaces_join_paths (const struct spec *spec, struct ward_error **err);
 
-/* Init: create the cgroup and time namespaces, which clone(2) cannot do at
- * the right moment (cgroup) or at all (time, CLONE_NEWTIME collides with
- * the exit-signal bits of clone's flags). */
-int namespaces_enter_late (const struct spec *spec, struct ward_error **err);
+/* Init: the time namespace, which clone(2) cannot create (CLONE_NEWTIME
+ * collides with the exit-signal bits of its flags). */
+int namespaces_enter_time (const struct spec *spec, struct ward_error **err);
+
+/* Init, once it is in its cgroups: a cgroup namespace rooted there. */
+int namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err);
 
 #endif

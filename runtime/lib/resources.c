@@ -5,9 +5,10 @@
  *
  * Zero means "not set" for the limits runc reads as Go zero values
  * (memory limit, reservation, swap, kernel, kernelTCP; cpu shares, quota,
- * period, realtimePeriod; blockIO weight and leafWeight): engines generate
- * configs with that meaning, and for each of these the kernel either
- * refuses 0 or would leave the container unable to run. */
+ * period, realtimePeriod; blockIO weights and leafWeights, also per
+ * device): engines generate configs with that meaning, and for each of
+ * these the kernel either refuses 0 or would leave the container unable
+ * to run. */
 #include "config.h"
 #include "resources.h"
 #include "cleanup.h"
@@ -104,8 +105,7 @@ read_byte_limit (const struct json_document *doc, const struct json_value *objec
   return 0;
 }
 
-/* blkio weights: 10..1000 as CFQ and BFQ take them; 0 is left to the caller
- * (per device it removes the device's weight). */
+/* blkio weights: 10..1000 as CFQ takes them, or 0 ("not set"). */
 static int
 read_weight (const struct json_document *doc, const struct json_value *object, const char *parent,
              const char *key, uint16_t *out, bool *has, struct ward_error **err)
@@ -483,6 +483,8 @@ parse_weight_device (const struct json_document *doc, const struct json_value *i
     return -1;
   if (!d->has_weight && !d->has_leaf_weight)
     return field_error (doc, item, path, err, "needs a weight or a leafWeight");
+  d->has_weight = d->has_weight && d->weight != 0;
+  d->has_leaf_weight = d->has_leaf_weight && d->leaf_weight != 0;
   return 0;
 }
 
