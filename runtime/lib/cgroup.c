@@ -219,6 +219,7 @@ cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, st
   return ret;
 }
 
+
 static int
 open_dir (const char *path, struct ward_error **err)
 {
@@ -228,29 +229,16 @@ open_dir (const char *path, struct ward_error **err)
   return fd;
 }
 
-/* A new v1 cpuset is empty, and no task may join an empty one: copy the
- * parent's cpus and mems down. */
 static int
 inherit_cpuset (const char *dir, struct ward_error **err)
 {
-  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
-  for (size_t i = 0; i < WARD_ARRAY_SIZE (files); i++)
-    {
-      char path[4096];
-      cleanup_free char *mine = NULL, *parents = NULL;
-      snprintf (path, sizeof path, "%s/%s", dir, files[i]);
-      if (fs_read_file (path, &mine, NULL, err) < 0)
-        return -1;
-      if (strspn (mine, " \n") != strlen (mine))
-        continue;
-      snprintf (path, sizeof path, "%s/../%s", dir, files[i]);
-      if (fs_read_file (path, &parents, NULL, err) < 0)
-        return -1;
-      snprintf (path, sizeof path, "%s/%s", dir, files[i]);
-      if (fs_write_file (path, parents, strlen (parents), err) < 0)
-        return -1;
-    }
-  return 0;
+  char parent[4096];
+  snprintf (parent, sizeof parent, "%s/..", dir);
+  cleanup_close int parent_fd = open_dir (parent, err);
+  cleanup_close int dir_fd = parent_fd < 0 ? -1 : open_dir (dir, err);
+  if (dir_fd < 0)
+    return -1;
+  return cgroup_v1_cpuset_inherit (parent_fd, dir_fd, err);
 }
 
 /* Let children of `parent` use the unified controllers `wanted`. */

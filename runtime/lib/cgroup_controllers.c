@@ -6,9 +6,6 @@
 
 #include <string.h>
 
-/* Until cgroup_controllers.h declares it. */
-const char *cgroup_controller_unified_key (enum cgroup_controller controller, const struct resources *r);
-
 struct controller_names
 {
   const char *v1;

@@ -54,6 +54,16 @@ int cgroup_v2_apply_unified (int dir_fd, const struct resources *r, struct ward_
  * program, so no fd outlives the call. */
 int cgroup_v2_attach_device_rules (int dir_fd, const struct resources *r, struct ward_error **err);
 
+/* v1 helpers: a new cpuset is empty and no task may join it until it has
+ * its parent's cpus and mems; memory.memsw must be raised before the
+ * limit and lowered after it (the kernel insists memsw >= limit). */
+int cgroup_v1_cpuset_inherit (int parent_fd, int dir_fd, struct ward_error **err);
+bool cgroup_v1_memsw_first (uint64_t current_limit, int64_t new_swap);
+
+/* The first linux.resources.unified key that belongs to `controller`, or
+ * NULL. */
+const char *cgroup_controller_unified_key (enum cgroup_controller controller, const struct resources *r);
+
 /* Pure: the v2 value conversions the OCI spec documents. */
 uint64_t cgroup_v2_cpu_weight_from_shares (uint64_t shares);  /* 2..262144 → 1..10000 */
 uint64_t cgroup_v2_io_weight_from_blkio (uint64_t weight);    /* 10..1000 → 1..10000 */

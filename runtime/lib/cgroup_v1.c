@@ -17,11 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Until cgroup_controllers.h declares them. */
-bool cgroup_v1_memsw_first (uint64_t current_limit, int64_t new_swap);
-int cgroup_v1_cpuset_inherit (int parent_fd, int dir_fd, struct ward_error **err);
-const char *cgroup_controller_unified_key (enum cgroup_controller controller, const struct resources *r);
-
 #define VALUE_MAX 64     /* "maj:min rate", a device rule, "max", a number */
 #define FILE_NAME_MAX 64 /* hugetlb.<size>.rsvd.limit_in_bytes */
 

@@ -18,10 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Until cgroup_controllers.h declares them. */
-bool cgroup_v1_memsw_first (uint64_t current_limit, int64_t new_swap);
-int cgroup_v1_cpuset_inherit (int parent_fd, int dir_fd, struct ward_error **err);
-
 #define UNTOUCHED "untouched"
 #define UNLIMITED "9223372036854771712\n" /* what v1 shows for no limit */
 

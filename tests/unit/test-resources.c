@@ -189,8 +189,8 @@ TEST (block_io)
   CHECK_INT_EQ (b->weight_devices[0].minor, 0);
   CHECK (b->weight_devices[0].has_weight && b->weight_devices[0].weight == 600);
   CHECK (b->weight_devices[0].has_leaf_weight && b->weight_devices[0].leaf_weight == 200);
-  /* 0 per device is kept: it removes the device's own weight. */
-  CHECK (b->weight_devices[1].has_weight && b->weight_devices[1].weight == 0);
+  /* 0 counts as given (an entry needs a weight) but sets nothing. */
+  CHECK (!b->weight_devices[1].has_weight);
   CHECK (!b->weight_devices[1].has_leaf_weight);
   REQUIRE (b->throttle_count[THROTTLE_READ_BPS] == 1);
   CHECK_INT_EQ (b->throttle[THROTTLE_READ_BPS][0].rate, 600);
