@@ -47,13 +47,13 @@ create_parse_option (void *ctx, int option, const char *value, struct ward_error
 int
 cmd_create (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
-  struct create_options o = { .root = global->root };
+  struct create_options o = { .root = global->root, .console_fd = -1 };
   int first = options_parse ("create", argc, argv, "b:", create_options_table, create_parse_option, &o, err);
   if (first < 0 || options_expect_operands ("create", argc, argv, first, 1, "create [options] ID", err) < 0)
     return -1;
   o.id = argv[first];
-  pid_t pid;
-  if (container_create (&o, &pid, err) < 0)
+  struct create_result result;
+  if (container_create (&o, &result, err) < 0)
     return -1;
   return 0;
 }

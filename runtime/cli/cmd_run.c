@@ -3,15 +3,19 @@
  * the container's: its code, or 128 + the signal that ended it. */
 #include "config.h"
 #include "commands.h"
+#include "cleanup.h"
 #include "container.h"
 #include "lifecycle.h"
 #include "options.h"
+#include "terminal.h"
 #include "create_options.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 enum
 {
@@ -79,30 +83,58 @@ wait_for_exit (pid_t pid, struct ward_error **err)
   return WEXITSTATUS (status);
 }
 
+static void
+delete_quietly (const char *root, const char *id)
+{
+  struct ward_error *ignored = NULL;
+  container_delete (root, id, true, &ignored);
+  ward_error_free (&ignored);
+}
+
 int
 cmd_run (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
-  struct run_request r = { .create = { .root = global->root } };
+  struct run_request r = { .create = { .root = global->root, .console_fd = -1 } };
   int first = options_parse ("run", argc, argv, "b:d", run_options_table, run_option, &r, err);
   if (first < 0 || options_expect_operands ("run", argc, argv, first, 1, "run [options] ID", err) < 0)
     return -1;
   const char *id = argv[first];
   r.create.id = id;
-  pid_t pid;
-  if (container_create (&r.create, &pid, err) < 0)
+
+  /* Without --console-socket, a terminal the config asks for comes to us,
+   * and we connect it to our own. */
+  int console[2] = { -1, -1 };
+  if (r.create.console_socket == NULL && !r.detach)
+    {
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0)
+        return ward_fail (err, errno, "socketpair");
+      r.create.console_fd = console[1];
+    }
+  struct create_result created;
+  int ret = container_create (&r.create, &created, err);
+  if (console[1] >= 0)
+    close (console[1]);
+  cleanup_close int console_ours = console[0];
+  if (ret < 0)
     return -1;
+  cleanup_close int master = -1;
+  if (created.terminal && console_ours >= 0 && (master = terminal_receive_master (console_ours, err)) < 0)
+    {
+      delete_quietly (global->root, id);
+      return -1;
+    }
   if (!r.detach)
-    install_forwarding (pid);
+    install_forwarding (created.init_pid);
   if (container_start (global->root, id, err) < 0)
     {
-      struct ward_error *ignored = NULL;
-      container_delete (global->root, id, true, &ignored);
-      ward_error_free (&ignored);
+      delete_quietly (global->root, id);
       return -1;
     }
   if (r.detach)
     return 0;
-  int status = wait_for_exit (pid, err);
+  if (master >= 0 && terminal_relay (master, err) < 0)
+    log_warning ("%s", (*err)->message), ward_error_free (err);
+  int status = wait_for_exit (created.init_pid, err);
   if (!r.keep)
     {
       struct ward_error *delete_err = NULL;

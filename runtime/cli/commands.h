@@ -33,5 +33,7 @@ command_fn cmd_resume;
 command_fn cmd_ps;
 command_fn cmd_update;
 command_fn cmd_events;
+command_fn cmd_features;
+command_fn cmd_exec;
 
 #endif

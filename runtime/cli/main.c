@@ -20,7 +20,7 @@ static const struct command commands[] = {
   { "create", cmd_create }, { "start", cmd_start },   { "run", cmd_run },   { "state", cmd_state },
   { "kill", cmd_kill },     { "delete", cmd_delete }, { "list", cmd_list }, { "spec", cmd_spec },
   { "pause", cmd_pause },   { "resume", cmd_resume }, { "ps", cmd_ps },     { "update", cmd_update },
-  { "events", cmd_events },
+  { "events", cmd_events }, { "exec", cmd_exec }, { "features", cmd_features },
 };
 
 static void
@@ -43,6 +43,8 @@ print_usage (FILE *out)
          "  ps       list a container's processes\n"
          "  update   change a running container's resource limits\n"
          "  events   print a container's resource statistics and OOM events\n"
+         "  exec     run a new process in a running container\n"
+         "  features print the OCI features ward supports, as JSON\n"
          "  spec     write a default config.json\n"
          "\n"
          "Global options:\n"

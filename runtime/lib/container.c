@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "devices.h"
 #include "fs.h"
+#include "hooks.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
@@ -18,6 +19,7 @@
 #include "state.h"
 #include "sync.h"
 #include "sysctl.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +51,7 @@ struct creation
   struct resources *resources;
   struct cgroup cgroup;
   bool cgroup_made;
+  int console_fd; /* ours to close, when we connected it */
 };
 
 static int
@@ -156,18 +159,65 @@ listen_for_start (struct creation *c, struct ward_error **err)
   return 0;
 }
 
-/* The state an agent or hook is shown while the container is created. */
-static char *
-creating_state_json (struct creation *c)
+/* The container's state as ward records and shows it; the annotation
+ * arrays borrow the spec's strings and are freed by state_borrowed_free. */
+static int
+describe (struct creation *c, const char *created, struct container_state *st, struct ward_error **err)
 {
-  struct container_state st = {
+  struct passwd *pw = getpwuid (geteuid ());
+  *st = (struct container_state){
     .id = (char *)c->options->id,
     .pid = c->init_pid,
     .bundle = c->bundle,
     .rootfs = c->rootfs,
-    .created = "",
+    .created = (char *)created,
+    .owner = pw ? pw->pw_name : "",
+    .annotations_count = c->spec->annotations_count,
+    .cgroup = c->cgroup,
   };
-  return state_render_json (&st, STATUS_CREATING, false);
+  st->annotation_keys = calloc (st->annotations_count + 1, sizeof (char *));
+  st->annotation_values = calloc (st->annotations_count + 1, sizeof (char *));
+  if (st->annotation_keys == NULL || st->annotation_values == NULL)
+    return ward_fail (err, ENOMEM, "state");
+  for (size_t i = 0; i < st->annotations_count; i++)
+    {
+      st->annotation_keys[i] = c->spec->annotations[i].key;
+      st->annotation_values[i] = c->spec->annotations[i].value;
+    }
+  return 0;
+}
+
+static void
+state_borrowed_free (struct container_state *st)
+{
+  free (st->annotation_keys);
+  free (st->annotation_values);
+}
+
+/* The state an agent or hook is shown while the container is created. */
+static char *
+creating_state_json (struct creation *c)
+{
+  struct container_state st;
+  char *json = NULL;
+  if (describe (c, "", &st, NULL) == 0)
+    json = state_render_json (&st, STATUS_CREATING, false);
+  state_borrowed_free (&st);
+  return json;
+}
+
+/* prestart, then createRuntime, in ward's namespaces; the reply carries
+ * the state for the init's createContainer hooks. */
+static int
+run_runtime_hooks (struct creation *c, int sync_fd, struct ward_error **err)
+{
+  cleanup_free char *state = creating_state_json (c);
+  if (state == NULL)
+    return ward_fail (err, ENOMEM, "state");
+  if (hooks_run (c->spec, HOOK_PRESTART, state, err) < 0
+      || hooks_run (c->spec, HOOK_CREATE_RUNTIME, state, err) < 0)
+    return -1;
+  return sync_send (sync_fd, SYNC_GO, state, err);
 }
 
 static int
@@ -183,19 +233,26 @@ hand_over_seccomp_fd (struct creation *c, int notify_fd, struct ward_error **err
 static int
 serve_init (struct creation *c, int sync_fd, struct ward_error **err)
 {
+  cleanup_free struct sync_message *message_buffer = malloc (sizeof *message_buffer);
+  if (message_buffer == NULL)
+    return ward_fail (err, ENOMEM, "container init");
   for (;;)
     {
-      struct sync_message message;
+      struct sync_message *message = message_buffer;
       int passed_fd = -1;
-      if (sync_receive_fd (sync_fd, &message, &passed_fd, "container init", err) < 0)
+      if (sync_receive_fd (sync_fd, message, &passed_fd, "container init", err) < 0)
         return -1;
       cleanup_close int fd = passed_fd;
-      switch (message.type)
+      switch (message->type)
         {
         case SYNC_READY:
           return 0;
         case SYNC_ERROR:
-          return ward_fail (err, 0, "%s", message.text);
+          return ward_fail (err, 0, "%s", message->text);
+        case SYNC_HOOKS:
+          if (run_runtime_hooks (c, sync_fd, err) < 0)
+            return -1;
+          break;
         case SYNC_SECCOMP:
           if (fd < 0)
             return ward_fail (err, 0, "container init sent no seccomp fd");
@@ -203,7 +260,7 @@ serve_init (struct creation *c, int sync_fd, struct ward_error **err)
             return -1;
           break;
         default:
-          return ward_fail (err, 0, "unexpected message %u from container init", message.type);
+          return ward_fail (err, 0, "unexpected message %u from container init", message->type);
         }
     }
 }
@@ -234,6 +291,7 @@ spawn_init (struct creation *c, struct ward_error **err)
         .rootfs = c->rootfs,
         .sync_fd = child_end,
         .start_fd = c->start_fd,
+        .console_fd = c->console_fd >= 0 ? c->console_fd : c->options->console_fd,
         .state_lock_fd = c->state.lock_fd,
         .preserve_fds = c->options->preserve_fds,
         .seccomp = c->seccomp,
@@ -272,30 +330,11 @@ static int
 record_state (struct creation *c, struct ward_error **err)
 {
   char created[64];
+  struct container_state st;
   state_now_rfc3339 (created, sizeof created);
-  struct passwd *pw = getpwuid (geteuid ());
-  struct container_state st = {
-    .id = (char *)c->options->id,
-    .pid = c->init_pid,
-    .bundle = c->bundle,
-    .rootfs = c->rootfs,
-    .created = created,
-    .owner = pw ? pw->pw_name : "",
-    .annotations_count = c->spec->annotations_count,
-    .cgroup = c->cgroup,
-  };
-  if (state_process_start_time (c->init_pid, &st.pid_start_time, err) < 0)
-    return -1;
-  char **keys = calloc (st.annotations_count + 1, sizeof (char *));
-  char **values = calloc (st.annotations_count + 1, sizeof (char *));
-  for (size_t i = 0; keys && values && i < st.annotations_count; i++)
-    {
-      keys[i] = c->spec->annotations[i].key;
-      values[i] = c->spec->annotations[i].value;
-    }
-  st.annotation_keys = keys;
-  st.annotation_values = values;
-  int ret = keys && values ? 0 : ward_fail (err, ENOMEM, "state");
+  int ret = describe (c, created, &st, err);
+  if (ret == 0)
+    ret = state_process_start_time (c->init_pid, &st.pid_start_time, err);
   /* config.json is kept with the state: delete and exec need it after the
    * bundle may have changed or gone. */
   if (ret == 0)
@@ -303,8 +342,7 @@ record_state (struct creation *c, struct ward_error **err)
                                 0600, err);
   if (ret == 0)
     ret = state_write (&c->state, &st, err);
-  free (keys);
-  free (values);
+  state_borrowed_free (&st);
   return ret;
 }
 
@@ -338,9 +376,10 @@ undo (struct creation *c)
 }
 
 int
-container_create (const struct create_options *options, pid_t *init_pid, struct ward_error **err)
+container_create (const struct create_options *options, struct create_result *result, struct ward_error **err)
 {
-  struct creation c = { .options = options, .start_fd = -1, .state = { .dir_fd = -1, .lock_fd = -1 } };
+  struct creation c
+      = { .options = options, .start_fd = -1, .console_fd = -1, .state = { .dir_fd = -1, .lock_fd = -1 } };
   int ret = -1;
 
   if (state_validate_id (options->id, err) < 0 || resolve_bundle (&c, err) < 0 || load_spec (&c, err) < 0
@@ -357,17 +396,23 @@ container_create (const struct create_options *options, pid_t *init_pid, struct 
   c.state_made = true;
   if (make_cgroup (&c, err) < 0)
     goto out;
+  if (options->console_socket && c.spec->process->terminal
+      && (c.console_fd = terminal_connect_console_socket (options->console_socket, err)) < 0)
+    goto out;
   if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || record_state (&c, err) < 0)
     goto out;
   if (options->pid_file && write_pid_file (options->pid_file, c.init_pid, err) < 0)
     goto out;
-  *init_pid = c.init_pid;
+  result->init_pid = c.init_pid;
+  result->terminal = c.spec->process->terminal;
   ret = 0;
 out:
   if (ret < 0)
     undo (&c);
   if (c.start_fd >= 0)
     close (c.start_fd);
+  if (c.console_fd >= 0)
+    close (c.console_fd);
   state_close (&c.state);
   seccomp_program_free (c.seccomp);
   resources_free (c.resources);

@@ -15,7 +15,8 @@ struct create_options
   const char *id;
   const char *bundle;   /* as given; made absolute */
   const char *pid_file; /* may be NULL */
-  const char *console_socket;
+  const char *console_socket; /* path of the engine's console socket */
+  int console_fd;             /* or an already connected one (run), -1: none */
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
@@ -24,6 +25,12 @@ struct create_options
 /* On success the container is "created": its init waits in its namespaces,
  * rootfs pivoted, for `start`.  On failure nothing is left behind: no state
  * directory, no process, no mount. */
-int container_create (const struct create_options *options, pid_t *init_pid, struct ward_error **err);
+struct create_result
+{
+  pid_t init_pid;
+  bool terminal; /* the process has a terminal (sent over the console socket) */
+};
+
+int container_create (const struct create_options *options, struct create_result *result, struct ward_error **err);
 
 #endif

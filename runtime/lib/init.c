@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "devices.h"
 #include "fs.h"
+#include "hooks.h"
 #include "lsm.h"
 #include "masked_paths.h"
 #include "mounts.h"
@@ -16,6 +17,7 @@
 #include "seccomp.h"
 #include "sync.h"
 #include "sysctl.h"
+#include "terminal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,6 +162,43 @@ wait_for_cgroup (const struct init_context *ctx, bool *joined, struct ward_error
 }
 
 static bool
+has_creation_hooks (const struct spec *spec)
+{
+  return spec->hooks_count[HOOK_PRESTART] + spec->hooks_count[HOOK_CREATE_RUNTIME]
+      + spec->hooks_count[HOOK_CREATE_CONTAINER]
+      > 0;
+}
+
+/* The runtime environment exists (namespaces, cgroups, mounts) and the
+ * root is not pivoted yet: ward runs prestart and createRuntime hooks in
+ * its namespaces, then we run createContainer hooks in ours. */
+static int
+run_creation_hooks (const struct init_context *ctx, struct ward_error **err)
+{
+  cleanup_free struct sync_message *reply = malloc (sizeof *reply);
+  if (reply == NULL)
+    return ward_fail (err, ENOMEM, "hooks");
+  if (sync_send (ctx->sync_fd, SYNC_HOOKS, NULL, err) < 0
+      || sync_receive (ctx->sync_fd, reply, "ward", err) < 0)
+    return -1;
+  if (reply->type == SYNC_ERROR)
+    return ward_fail (err, 0, "%s", reply->text);
+  return hooks_run (ctx->spec, HOOK_CREATE_CONTAINER, reply->text, err);
+}
+
+static int
+set_up_terminal (const struct init_context *ctx, struct ward_error **err)
+{
+  if (!ctx->spec->process->terminal)
+    return 0;
+  int master = terminal_setup_in_container (ctx->spec->process, err);
+  if (master < 0)
+    return -1;
+  int ret = terminal_send_master (ctx->console_fd, master, err);
+  return ret;
+}
+
+static bool
 mounts_cgroupfs (const struct spec *spec)
 {
   for (size_t i = 0; i < spec->mounts_count; i++)
@@ -192,10 +231,19 @@ prepare (const struct init_context *ctx, char **executable, struct ward_error **
     return -1;
   /* mknod and mkdir must not be filtered by ward's own umask. */
   umask (0);
-  if (build_root (ctx, err) < 0 || rootfs_enter (ctx->rootfs, ctx->no_pivot, err) < 0
-      || harden_root (ctx, err) < 0)
+  if (build_root (ctx, err) < 0)
+    return -1;
+  /* Hooks see the whole runtime environment, cgroups included. */
+  if (has_creation_hooks (spec)
+      && (wait_for_cgroup (ctx, &in_cgroup, err) < 0 || run_creation_hooks (ctx, err) < 0))
+    return -1;
+  if (rootfs_enter (ctx->rootfs, ctx->no_pivot, err) < 0 || harden_root (ctx, err) < 0)
     return -1;
   if (wait_for_cgroup (ctx, &in_cgroup, err) < 0)
+    return -1;
+  /* The pty comes from the container's own devpts, so after pivot_root;
+   * and while root, to give its slave to process.user. */
+  if (set_up_terminal (ctx, err) < 0)
     return -1;
 
   if (join_new_session_keyring (ctx->no_new_keyring, err) < 0)
@@ -217,6 +265,29 @@ wait_for_start (const struct init_context *ctx, struct ward_error **err)
       if (errno != EINTR)
         return ward_fail (err, errno, "wait for start");
     }
+}
+
+/* `ward start` sends the state JSON (then shuts its side) for the
+ * startContainer hooks, which run in the container just before execve. */
+static int
+run_start_hooks (const struct init_context *ctx, int connection, struct ward_error **err)
+{
+  if (ctx->spec->hooks_count[HOOK_START_CONTAINER] == 0)
+    return 0;
+  size_t capacity = 65536, used = 0;
+  cleanup_free char *state = malloc (capacity);
+  if (state == NULL)
+    return ward_fail (err, ENOMEM, "startContainer hooks");
+  for (;;)
+    {
+      ssize_t n = read (connection, state + used, capacity - 1 - used);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || (used += n) == capacity - 1)
+        break;
+    }
+  state[used] = '\0';
+  return hooks_run (ctx->spec, HOOK_START_CONTAINER, state, err);
 }
 
 static void
@@ -254,6 +325,12 @@ init_main (const struct init_context *ctx)
   if (connection < 0)
     _exit (1);
   close (ctx->start_fd);
+  if (run_start_hooks (ctx, connection, &err) < 0)
+    {
+      ssize_t ignored = write (connection, err->message, strlen (err->message));
+      (void)ignored;
+      _exit (1);
+    }
 
   /* Only 0, 1, 2 and the preserved fds may reach the user process
    * (CVE-2024-21626 leaked a runtime fd into the container). */

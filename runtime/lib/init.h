@@ -16,6 +16,7 @@ struct init_context
   const char *rootfs;                    /* absolute, resolved */
   int sync_fd;                           /* our end of the socketpair with ward */
   int start_fd;                          /* listening socket `ward start` connects to */
+  int console_fd;                        /* connected console socket for process.terminal, or -1 */
   int state_lock_fd;                     /* ward's lock on the container: closed at once, or the
                                             lock would be held until execve and `start` would wait
                                             for it forever */

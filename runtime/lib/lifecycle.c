@@ -2,6 +2,8 @@
 #include "lifecycle.h"
 #include "cleanup.h"
 #include "fs.h"
+#include "hooks.h"
+#include "spec.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -55,6 +57,33 @@ container_state_json (const char *root, const char *id, char **out, struct ward_
   return *out ? 0 : ward_fail (err, ENOMEM, "state");
 }
 
+/* The config.json kept with the state (the bundle may be gone). */
+static struct spec *
+saved_spec (const struct state_handle *handle)
+{
+  char path[64];
+  struct spec *spec = NULL;
+  struct ward_error *err = NULL;
+  snprintf (path, sizeof path, "/proc/self/fd/%d/%s", handle->dir_fd, STATE_CONFIG_FILE);
+  if (spec_load (path, &spec, &err) < 0)
+    {
+      log_warning ("container \"%s\": %s", handle->id, err->message);
+      ward_error_free (&err);
+    }
+  return spec;
+}
+
+static void
+run_logged_hooks (const struct spec *spec, enum spec_hook_point point, struct container_state *state,
+                  enum container_status status)
+{
+  if (spec == NULL || spec->hooks_count[point] == 0)
+    return;
+  cleanup_free char *json = state_render_json (state, status, false);
+  if (json)
+    hooks_run_logged (spec, point, json);
+}
+
 /* Open and lock a container and read its state and status. */
 static int
 open_container (const char *root, const char *id, struct state_handle *handle, struct container_state *state,
@@ -81,6 +110,7 @@ container_start (const char *root, const char *id, struct ward_error **err)
     return -1;
   int ret = -1;
   cleanup_close int fd = -1;
+  struct spec *spec = NULL;
   if (status != STATUS_CREATED)
     {
       ward_fail (err, 0, "cannot start container \"%s\": it is %s", id, state_status_name (status));
@@ -102,6 +132,19 @@ container_start (const char *root, const char *id, struct ward_error **err)
   /* From here the init is released, whatever happens: the socket goes so
    * that the container no longer reads as "created". */
   unlinkat (handle.dir_fd, STATE_START_SOCKET, 0);
+  spec = saved_spec (&handle);
+  if (spec && spec->hooks_count[HOOK_START_CONTAINER] > 0)
+    {
+      cleanup_free char *json = state_render_json (&state, STATUS_CREATED, false);
+      for (size_t done = 0, length = json ? strlen (json) : 0; done < length;)
+        {
+          ssize_t n = write (fd, json + done, length - done);
+          if (n <= 0)
+            break;
+          done += n;
+        }
+    }
+  shutdown (fd, SHUT_WR);
   char message[512];
   size_t used = 0;
   for (;;)
@@ -118,8 +161,10 @@ container_start (const char *root, const char *id, struct ward_error **err)
       ward_fail (err, 0, "start container \"%s\": %s", id, message);
       goto out;
     }
+  run_logged_hooks (spec, HOOK_POSTSTART, &state, STATUS_RUNNING);
   ret = 0;
 out:
+  spec_free (spec);
   state_clear (&state);
   state_close (&handle);
   return ret;
@@ -257,6 +302,11 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
     goto out;
   if (cgroup_destroy (&state.cgroup, err) < 0)
     goto out;
+  {
+    struct spec *spec = saved_spec (&handle);
+    run_logged_hooks (spec, HOOK_POSTSTOP, &state, STATUS_STOPPED);
+    spec_free (spec);
+  }
   ret = state_destroy (&handle, err);
 out:
   state_clear (&state);

@@ -3,8 +3,7 @@
  * the raw seccomp(2) call.  The program is kept as plain bytes so that a
  * compiled profile can later be cached and reused by content. */
 #include "config.h"
-/* libseccomp's header first, reached through ours (see seccomp.h): ours
- * renames the old seccomp_load, which must not touch the library's. */
+/* libseccomp's header, reached through ours of the same name (see seccomp.h). */
 #define WARD_WANT_LIBSECCOMP
 #include <seccomp.h>
 #include "seccomp.h"

@@ -40,9 +40,6 @@ const char *seccomp_listener_metadata (const struct seccomp_program *program);
  * notify, *notify_fd receives the listener fd, else -1.  (Not named
  * seccomp_load: libseccomp exports a function of that name.) */
 int seccomp_program_load (const struct seccomp_program *program, int *notify_fd, struct ward_error **err);
-/* Transitional, for callers written against the first draft of this
- * header; remove once they call seccomp_program_load. */
-#define seccomp_load seccomp_program_load
 
 /* In ward: connect to the listener, send the container process state JSON
  * (ociVersion, fds ["seccompFd"], pid, metadata, state) with notify_fd as

@@ -4,7 +4,8 @@
  * misread a boundary.
  *
  *   parent → init   SYNC_GO        ids are mapped (and cgroups joined): go on
- *   init → parent   SYNC_HOOKS     run the hooks named in `text` now, reply SYNC_GO
+ *   init → parent   SYNC_HOOKS     run prestart and createRuntime hooks now; the reply,
+ *                                  SYNC_GO, carries the state JSON for createContainer
  *   init → parent   SYNC_READY     set up and waiting for `start`
  *   init → parent   SYNC_SECCOMP   the seccomp listener fd (SCM_RIGHTS): hand it to
  *                                  the agent at listenerPath, then reply SYNC_GO
@@ -26,7 +27,7 @@ enum sync_type
   SYNC_SECCOMP,
 };
 
-#define SYNC_TEXT_MAX 4000
+#define SYNC_TEXT_MAX 65536
 
 struct sync_message
 {

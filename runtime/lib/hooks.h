@@ -1,0 +1,22 @@
+/* OCI hooks: run a hook point's hooks in order, each with path, args, env,
+ * timeout, and the container's state JSON on its stdin.  Where a hook runs
+ * (runtime or container namespace) is the caller's choice: ward calls this
+ * for prestart, createRuntime, poststart and poststop; the init for
+ * createContainer and startContainer. */
+#ifndef WARD_HOOKS_H
+#define WARD_HOOKS_H
+
+#include "error.h"
+#include "spec.h"
+
+/* Run every hook of `point`; the first failure (non-zero exit, signal,
+ * timeout — the hook is then killed) stops and fails with
+ * `createRuntime hook /path/x: exited with status 3` (and the hook's
+ * stderr, trimmed, when it printed one line). */
+int hooks_run (const struct spec *spec, enum spec_hook_point point, const char *state_json, struct ward_error **err);
+
+/* The same, but failures are only logged (poststart, poststop: the spec
+ * says they do not change the outcome). */
+void hooks_run_logged (const struct spec *spec, enum spec_hook_point point, const char *state_json);
+
+#endif
