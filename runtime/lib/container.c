@@ -52,6 +52,7 @@ struct creation
   struct cgroup cgroup;
   bool cgroup_made;
   int console_fd; /* ours to close, when we connected it */
+  int listen_fds; /* socket-activation fds passed on (before the preserved ones) */
 };
 
 static int
@@ -104,6 +105,8 @@ resolve_rootfs (struct creation *c, struct ward_error **err)
 static int
 validate (struct creation *c, struct ward_error **err)
 {
+  if ((c->listen_fds = process_add_listen_fds (c->spec->process, err)) < 0)
+    return -1;
   if (namespaces_validate (c->spec, err) < 0 || sysctl_validate (c->spec, err) < 0
       || process_validate (c->spec->process, err) < 0 || capabilities_validate (c->spec->process, err) < 0
       || process_attributes_validate (c->spec, err) < 0 || lsm_validate (c->spec, err) < 0)
@@ -293,7 +296,7 @@ spawn_init (struct creation *c, struct ward_error **err)
         .start_fd = c->start_fd,
         .console_fd = c->console_fd >= 0 ? c->console_fd : c->options->console_fd,
         .state_lock_fd = c->state.lock_fd,
-        .preserve_fds = c->options->preserve_fds,
+        .preserve_fds = c->options->preserve_fds + c->listen_fds,
         .seccomp = c->seccomp,
         .no_pivot = c->options->no_pivot,
         .no_new_keyring = c->options->no_new_keyring,

@@ -136,7 +136,8 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
     return -1;
   /* Resolved as the final user, in the final directory, so a missing or
    * non-executable program fails `create`, not a later `start`. */
-  if (process_find_executable (process, executable, err) < 0)
+  if (process_default_environment ((struct spec_process *)process, err) < 0
+      || process_find_executable (process, executable, err) < 0)
     return -1;
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ward_fail (err, errno, "set no_new_privs");

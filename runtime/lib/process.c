@@ -175,3 +175,70 @@ process_find_executable (const struct spec_process *p, char **out, struct ward_e
     }
   return ward_fail (err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
+
+static int
+add_env (struct spec_process *p, const char *entry)
+{
+  char **grown = realloc (p->env, (p->env_count + 2) * sizeof *grown);
+  if (grown == NULL)
+    return -1;
+  p->env = grown;
+  p->env[p->env_count] = strdup (entry);
+  if (p->env[p->env_count] == NULL)
+    return -1;
+  p->env[++p->env_count] = NULL;
+  return 0;
+}
+
+/* The home directory of uid in the container's /etc/passwd, or NULL. */
+static char *
+home_of (uid_t uid)
+{
+  cleanup_fclose FILE *passwd = fopen ("/etc/passwd", "re");
+  char *line = NULL, *home = NULL;
+  size_t size = 0;
+  while (passwd && home == NULL && getline (&line, &size, passwd) > 0)
+    {
+      /* name:password:uid:gid:gecos:home:shell */
+      char *fields[7] = { NULL };
+      char *rest = line;
+      int n = 0;
+      for (char *f; n < 7 && (f = strsep (&rest, ":")) != NULL;)
+        fields[n++] = f;
+      if (n >= 6 && fields[2][0] && strtoul (fields[2], NULL, 10) == uid)
+        home = strdup (fields[5]);
+    }
+  free (line);
+  return home;
+}
+
+int
+process_default_environment (struct spec_process *p, struct ward_error **err)
+{
+  if (env_value (p->env, "HOME") == NULL)
+    {
+      cleanup_free char *home = home_of (p->user.uid);
+      cleanup_free char *entry = NULL;
+      if (asprintf (&entry, "HOME=%s", home && home[0] ? home : "/") < 0 || add_env (p, entry) < 0)
+        return ward_fail (err, ENOMEM, "environment");
+    }
+  if (env_value (p->env, "PATH") == NULL && add_env (p, "PATH=" DEFAULT_PATH) < 0)
+    return ward_fail (err, ENOMEM, "environment");
+  return 0;
+}
+
+int
+process_add_listen_fds (struct spec_process *p, struct ward_error **err)
+{
+  const char *fds = getenv ("LISTEN_FDS"), *pid = getenv ("LISTEN_PID");
+  if (fds == NULL || pid == NULL || strtol (pid, NULL, 10) != getpid ())
+    return 0;
+  long count = strtol (fds, NULL, 10);
+  if (count <= 0 || count > 1024)
+    return 0;
+  char entry[32];
+  snprintf (entry, sizeof entry, "LISTEN_FDS=%ld", count);
+  if (add_env (p, entry) < 0 || add_env (p, "LISTEN_PID=1") < 0)
+    return ward_fail (err, ENOMEM, "environment");
+  return (int)count;
+}
