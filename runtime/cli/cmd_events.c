@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
 
 enum
@@ -107,28 +108,26 @@ cmd_events (struct global_options *global, int argc, char **argv, struct ward_er
     print_event ("stats", id, &state.cgroup);
   else
     {
-      /* OOM kills are polled often (they matter at once); stats at the
-       * requested interval. */
+      /* OOM kills are reported as they happen (the kernel wakes us);
+       * stats at the requested interval. */
+      cleanup_close int notifier = cgroup_memory_notifier (&state.cgroup);
       uint64_t ooms = cgroup_oom_kills (&state.cgroup);
-      struct timespec tick = { .tv_nsec = 100 * 1000000L };
-      for (long waited = r.interval_ms;; waited += 100)
+      long waited = r.interval_ms;
+      for (;;)
         {
-          if (!state_process_alive (state.pid, state.pid_start_time))
-            break;
-          uint64_t now = cgroup_oom_kills (&state.cgroup);
-          if (now > ooms)
-            print_event ("oom", id, NULL);
-          ooms = now;
           if (waited >= r.interval_ms)
             {
               print_event ("stats", id, &state.cgroup);
               waited = 0;
             }
-          nanosleep (&tick, NULL);
+          struct pollfd p = { .fd = notifier, .events = POLLIN };
+          poll (&p, notifier >= 0 ? 1 : 0, 100);
+          waited += 100;
+          if (cgroup_memory_notified_oom (&state.cgroup, notifier, &ooms))
+            print_event ("oom", id, NULL);
+          if (!state_process_alive (state.pid, state.pid_start_time))
+            break;
         }
-      /* The kill of the last process may land just before it exits. */
-      if (cgroup_oom_kills (&state.cgroup) > ooms)
-        print_event ("oom", id, NULL);
     }
   state_clear (&state);
   return ret;

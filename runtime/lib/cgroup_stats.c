@@ -4,6 +4,10 @@
 #include "fs.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,4 +277,60 @@ cgroup_oom_kills (const struct cgroup *cg)
   const char *dir = cgroup_dir_of (cg, CGROUP_MEMORY);
   cleanup_free char *text = read_in (dir, on_v2 (cg, CGROUP_MEMORY) ? "memory.events" : "memory.oom_control");
   return keyed_value (text, "oom_kill");
+}
+
+int
+cgroup_memory_notifier (const struct cgroup *cg)
+{
+  const char *dir = cgroup_dir_of (cg, CGROUP_MEMORY);
+  char path[4096];
+  if (dir == NULL)
+    return -1;
+  if (on_v2 (cg, CGROUP_MEMORY))
+    {
+      int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+      snprintf (path, sizeof path, "%s/memory.events", dir);
+      if (fd >= 0 && inotify_add_watch (fd, path, IN_MODIFY) < 0)
+        {
+          close (fd);
+          fd = -1;
+        }
+      return fd;
+    }
+  snprintf (path, sizeof path, "%s/memory.oom_control", dir);
+  cleanup_close int oom_control = open (path, O_RDONLY | O_CLOEXEC);
+  int event = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (oom_control < 0 || event < 0)
+    {
+      if (event >= 0)
+        close (event);
+      return -1;
+    }
+  char registration[64];
+  int n = snprintf (registration, sizeof registration, "%d %d", event, oom_control);
+  snprintf (path, sizeof path, "%s/cgroup.event_control", dir);
+  if (fs_write_file (path, registration, n, NULL) < 0)
+    {
+      close (event);
+      return -1;
+    }
+  return event;
+}
+
+bool
+cgroup_memory_notified_oom (const struct cgroup *cg, int fd, uint64_t *ooms)
+{
+  char buffer[4096];
+  bool signalled = false;
+  while (fd >= 0 && read (fd, buffer, sizeof buffer) > 0)
+    signalled = true;
+  uint64_t now = cgroup_oom_kills (cg);
+  bool counted = now > *ooms;
+  if (counted)
+    *ooms = now;
+  if (on_v2 (cg, CGROUP_MEMORY))
+    return counted;
+  /* The eventfd fires as the OOM begins, maybe before the kill is counted. */
+  const char *dir = cgroup_dir_of (cg, CGROUP_MEMORY);
+  return counted || (signalled && dir && access (dir, F_OK) == 0);
 }

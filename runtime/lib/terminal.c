@@ -223,10 +223,11 @@ terminal_setup_in_container (const struct spec_process *process, struct ward_err
   if (slave < 0)
     return -1;
   /* The process may drop to another user before execve: the terminal it
-   * reads and writes must be its own (runc gives it the process's gid). */
-  if (fchown (slave, process->user.uid, process->user.gid) < 0)
-    return ward_fail (err, errno, "terminal: chown the pty to %u:%u", (unsigned)process->user.uid,
-                      (unsigned)process->user.gid);
+   * reads and writes must be its own.  Only the owner changes, as runc
+   * does: the group stays devpts's (gid=5, "tty", in the usual mount), which
+   * is what lets write(1) and wall(1) reach it. */
+  if (fchown (slave, process->user.uid, (gid_t)-1) < 0)
+    return ward_fail (err, errno, "terminal: chown the pty to uid %u", (unsigned)process->user.uid);
   if (process->has_console_size)
     {
       struct winsize size = { .ws_row = process->console_height, .ws_col = process->console_width };
