@@ -19,18 +19,31 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # runc and crun are not needed by ward; the benchmark and the comparison
-# tests run them side by side with ward.
+# tests run them side by side with ward.  containerd, Docker and Podman
+# are the engines the tests drive ward through (they start their own
+# daemons, in temporary directories).
 packages=(
   build-essential autoconf automake libtool pkg-config
   libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libapparmor-dev
-  busybox-static python3 python3-pytest iproute2
+  busybox-static python3 python3-pytest python3-yaml iproute2
   runc crun
+  containerd docker.io podman umoci skopeo
 )
 
 step "installing dependencies: ${packages[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
+# Installing docker.io or containerd must not start their daemons on this
+# machine (dockerd would set up a bridge and firewall rules on the host):
+# deny service starts while apt runs, unless a policy is already in place.
+own_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  own_policy=1
+fi
 apt-get install -y --no-install-recommends "${packages[@]}"
+if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 
 step "building ward"
 ./autogen.sh
