@@ -137,6 +137,9 @@ add_hierarchy (struct cgroup *cg, const char *mount, const char *self_cgroup, co
   struct cgroup_hierarchy *h = &cg->hierarchies[cg->count];
   if (join_path (&h->path, mount, own, cgroups_path, id) < 0)
     return ward_fail (err, ENOMEM, "cgroup path");
+  if (!(cgroups_path && cgroups_path[0] == '/')
+      && asprintf (&h->own, "%s%s", mount, strcmp (own, "/") == 0 ? "" : own) < 0)
+    return ward_fail (err, ENOMEM, "cgroup path");
   h->unified = unified;
   h->controllers = controllers;
   cg->count++;
@@ -219,7 +222,6 @@ cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, st
   return ret;
 }
 
-
 static int
 open_dir (const char *path, struct ward_error **err)
 {
@@ -273,24 +275,38 @@ needed_controllers (const struct resources *r)
 /* mkdir -p, remembering where ward started making directories so delete
  * removes exactly those. */
 /* With real-time group scheduling a cgroup's real-time budget comes out
- * of its parent's: directories ward makes on the way get the container's
- * budget, or the container could not have one. */
+ * of its parent's: the directories between ward's own cgroup and the
+ * container's get at least the container's budget, or it could not have
+ * one. */
 static int
-pass_realtime_budget (const char *dir, const struct resources *r, struct ward_error **err)
+pass_realtime_budget (const struct cgroup_hierarchy *h, const struct resources *r, struct ward_error **err)
 {
-  if (r == NULL || !r->cpu.has_realtime_runtime || r->cpu.realtime_runtime <= 0)
+  if (r == NULL || !r->cpu.has_realtime_runtime || r->cpu.realtime_runtime <= 0 || h->own == NULL
+      || h->unified || !(h->controllers & (1u << CGROUP_CPU)))
     return 0;
-  char path[4096], text[32];
-  snprintf (path, sizeof path, "%s/cpu.rt_runtime_us", dir);
-  if (access (path, F_OK) < 0)
-    return 0;
-  int n = snprintf (text, sizeof text, "%lld", (long long)r->cpu.realtime_runtime);
-  return fs_write_file (path, text, n, err);
+  cleanup_free char *walk = strdup (h->path);
+  if (walk == NULL)
+    return ward_fail (err, ENOMEM, "cgroup");
+  for (char *p = walk + strlen (h->own) + 1; (p = strchr (p, '/')) != NULL; p++)
+    {
+      char path[4096], text[32];
+      cleanup_free char *current = NULL;
+      *p = '\0';
+      snprintf (path, sizeof path, "%s/cpu.rt_runtime_us", walk);
+      *p = '/';
+      if (fs_read_file (path, &current, NULL, NULL) < 0)
+        return 0; /* no real-time group scheduling here */
+      if (strtoll (current, NULL, 10) >= r->cpu.realtime_runtime)
+        continue;
+      int n = snprintf (text, sizeof text, "%lld", (long long)r->cpu.realtime_runtime);
+      if (fs_write_file (path, text, n, err) < 0)
+        return -1;
+    }
+  return 0;
 }
 
 static int
-make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, const struct resources *r,
-                    struct ward_error **err)
+make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, struct ward_error **err)
 {
   cleanup_free char *existing = strdup (h->path);
   if (existing == NULL)
@@ -313,8 +329,6 @@ make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, const struct re
       if (mkdir (walk, 0755) < 0 && errno != EEXIST)
         return ward_fail (err, errno, "mkdir cgroup %s", walk);
       if ((h->controllers & (1u << CGROUP_CPUSET)) && !h->unified && inherit_cpuset (walk, err) < 0)
-        return -1;
-      if (slash && (h->controllers & (1u << CGROUP_CPU)) && !h->unified && pass_realtime_budget (walk, r, err) < 0)
         return -1;
       free (existing);
       existing = strdup (walk);
@@ -398,7 +412,8 @@ cgroup_create (struct cgroup *cg, const struct resources *r, struct ward_error *
 {
   unsigned wanted = needed_controllers (r);
   for (size_t i = 0; i < cg->count; i++)
-    if (make_hierarchy_dir (&cg->hierarchies[i], wanted, r, err) < 0)
+    if (make_hierarchy_dir (&cg->hierarchies[i], wanted, err) < 0
+        || pass_realtime_budget (&cg->hierarchies[i], r, err) < 0)
       goto fail;
   if (cgroup_apply (cg, r, err) < 0)
     goto fail;
@@ -650,6 +665,7 @@ cgroup_clear (struct cgroup *cg)
     {
       free (cg->hierarchies[i].path);
       free (cg->hierarchies[i].created_from);
+      free (cg->hierarchies[i].own);
     }
   memset (cg, 0, sizeof *cg);
 }

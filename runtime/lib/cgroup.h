@@ -35,6 +35,7 @@ struct cgroup_hierarchy
   bool unified;         /* cgroup2 */
   unsigned controllers; /* bit (1 << enum cgroup_controller) per controller it carries */
   char *created_from;   /* the deepest directory that existed before ward made the rest, or NULL */
+  char *own;            /* ward's own directory, for a path nested beneath it; else NULL (not saved) */
 };
 
 struct cgroup
