@@ -306,7 +306,7 @@ pass_realtime_budget (const struct cgroup_hierarchy *h, const struct resources *
 }
 
 static int
-make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, struct ward_error **err)
+make_hierarchy_dir_once (struct cgroup_hierarchy *h, unsigned wanted, struct ward_error **err)
 {
   cleanup_free char *existing = strdup (h->path);
   if (existing == NULL)
@@ -315,6 +315,7 @@ make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, struct ward_err
     *strrchr (existing, '/') = '\0';
   if (strcmp (existing, h->path) == 0)
     return 0;
+  free (h->created_from);
   h->created_from = strdup (existing);
   cleanup_free char *walk = strdup (h->path);
   if (h->created_from == NULL || walk == NULL)
@@ -338,6 +339,29 @@ make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, struct ward_err
       p = slash + 1;
     }
   return 0;
+}
+
+/* Another ward deleting its container may remove a parent directory we
+ * share (it was empty an instant ago) between our look and our mkdir:
+ * look again. */
+static int
+make_hierarchy_dir (struct cgroup_hierarchy *h, unsigned wanted, struct ward_error **err)
+{
+  for (int attempt = 0;; attempt++)
+    {
+      struct ward_error *attempt_err = NULL;
+      if (make_hierarchy_dir_once (h, wanted, &attempt_err) == 0)
+        return 0;
+      if (attempt == 5 || attempt_err->errnum != ENOENT)
+        {
+          if (err && *err == NULL)
+            *err = attempt_err;
+          else
+            ward_error_free (&attempt_err);
+          return -1;
+        }
+      ward_error_free (&attempt_err);
+    }
 }
 
 static const struct cgroup_hierarchy *

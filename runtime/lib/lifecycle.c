@@ -279,6 +279,16 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
   struct state_handle handle;
   struct container_state state;
   enum container_status status;
+  if (force && state_validate_id (id, NULL) == 0)
+    {
+      /* Engines clean up with delete --force after a failed create, which
+       * has already removed everything: nothing to do is success, as with
+       * runc. */
+      char path[4096];
+      snprintf (path, sizeof path, "%s/%s", root, id);
+      if (access (path, F_OK) < 0 && errno == ENOENT)
+        return 0;
+    }
   if (open_container (root, id, &handle, &state, &status, err) < 0)
     return -1;
   int ret = -1;
