@@ -7,6 +7,7 @@
 #include "container.h"
 #include "lifecycle.h"
 #include "options.h"
+#include "signals.h"
 #include "terminal.h"
 #include "create_options.h"
 
@@ -50,26 +51,6 @@ run_option (void *ctx, int option, const char *value, struct ward_error **err)
   return 0;
 }
 
-static volatile pid_t forward_to;
-
-/* A person's Ctrl-C (or an engine's TERM) is meant for the container. */
-static void
-forward_signal (int signum)
-{
-  if (forward_to > 0)
-    kill (forward_to, signum);
-}
-
-static void
-install_forwarding (pid_t pid)
-{
-  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-  sigemptyset (&sa.sa_mask);
-  forward_to = pid;
-  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-    sigaction (forwarded[i], &sa, NULL);
-}
 
 static int
 wait_for_exit (pid_t pid, struct ward_error **err)
@@ -124,7 +105,7 @@ cmd_run (struct global_options *global, int argc, char **argv, struct ward_error
       return -1;
     }
   if (!r.detach)
-    install_forwarding (created.init_pid);
+    signals_forward_to (created.init_pid);
   if (container_start (global->root, id, err) < 0)
     {
       delete_quietly (global->root, id);

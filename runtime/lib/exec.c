@@ -25,6 +25,7 @@
 #include "process.h"
 #include "sealed_binary.h"
 #include "seccomp.h"
+#include "signals.h"
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
@@ -340,25 +341,6 @@ follow_process (struct exec_context *x, pid_t *process_pid, struct ward_error **
   return 0;
 }
 
-static volatile pid_t forward_to;
-
-static void
-forward_signal (int signum)
-{
-  if (forward_to > 0)
-    kill (forward_to, signum);
-}
-
-static void
-forward_signals_to (pid_t pid)
-{
-  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
-  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
-  sigemptyset (&sa.sa_mask);
-  forward_to = pid;
-  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-    sigaction (forwarded[i], &sa, NULL);
-}
 
 static int
 run (struct exec_context *x, int *exit_status, struct ward_error **err)
@@ -405,7 +387,7 @@ run (struct exec_context *x, int *exit_status, struct ward_error **err)
       *exit_status = 0;
       return ret;
     }
-  forward_signals_to (pid);
+  signals_forward_to (pid);
   if (master >= 0 && terminal_relay (master, err) < 0)
     {
       log_warning ("%s", (*err)->message);

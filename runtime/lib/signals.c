@@ -116,3 +116,23 @@ signal_name (int signum)
       return signal_table[i].name;
   return NULL;
 }
+
+static volatile pid_t forward_target;
+
+static void
+forward_signal (int signum)
+{
+  if (forward_target > 0)
+    kill (forward_target, signum);
+}
+
+void
+signals_forward_to (pid_t pid)
+{
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+  sigemptyset (&sa.sa_mask);
+  forward_target = pid;
+  for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+    sigaction (forwarded[i], &sa, NULL);
+}
