@@ -104,6 +104,9 @@ cmd_run (struct global_options *global, int argc, char **argv, struct ward_error
       delete_quietly (global->root, id);
       return -1;
     }
+  /* Sized like our own terminal before the process starts and asks. */
+  if (master >= 0)
+    terminal_inherit_window_size (master);
   if (!r.detach)
     signals_forward_to (created.init_pid);
   if (container_start (global->root, id, err) < 0)

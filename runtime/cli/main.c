@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec_default.h"
+#include "runtime_features.h"
 
 struct command
 {
@@ -57,11 +57,6 @@ print_usage (FILE *out)
          out);
 }
 
-static void
-print_version (void)
-{
-  printf ("ward version %s\nspec: %s\n", PACKAGE_VERSION, WARD_OCI_VERSION);
-}
 
 enum
 {
@@ -146,7 +141,7 @@ main (int argc, char **argv)
     goto fail;
   if (parse.version)
     {
-      print_version ();
+      features_print_version (stdout);
       return 0;
     }
   if (parse.help)

@@ -122,9 +122,8 @@ validate (struct creation *c, struct ward_error **err)
           || devices_add_cgroup_rules (c->spec, c->resources, err) < 0)
         return -1;
     }
-  if (c->spec->process->terminal && c->options->console_socket == NULL)
-    return ward_fail (err, 0,
-                      "config.json: process.terminal: a terminal needs --console-socket (not supported yet)");
+  if (c->spec->process->terminal && c->options->console_socket == NULL && c->options->console_fd < 0)
+    return ward_fail (err, 0, "config.json: process.terminal: a terminal needs --console-socket");
   return 0;
 }
 

@@ -378,6 +378,8 @@ run (struct exec_context *x, int *exit_status, struct ward_error **err)
     ret = write_pid_file (o->pid_file, pid, err);
   if (ret == 0 && console_ours >= 0 && (master = terminal_receive_master (console_ours, err)) < 0)
     ret = -1;
+  if (master >= 0)
+    terminal_inherit_window_size (master);
   if (ret < 0 || o->detach)
     {
       if (ret < 0)

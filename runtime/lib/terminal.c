@@ -285,12 +285,21 @@ terminal_inherit_window_size (int master_fd)
   copy_window_size (ward_terminal (), master_fd);
 }
 
+/* ward's stdout may be a terminal some other program left non-blocking:
+ * wait for room then, rather than lose the container's output. */
 static int
 write_all (int fd, const char *data, size_t length)
 {
   while (length > 0)
     {
       ssize_t n = write (fd, data, length);
+      if (n < 0 && errno == EAGAIN)
+        {
+          struct pollfd room = { .fd = fd, .events = POLLOUT };
+          if (poll (&room, 1, -1) < 0 && errno != EINTR)
+            return -1;
+          continue;
+        }
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
