@@ -237,10 +237,13 @@ container_kill (const char *root, const char *id, int signum, bool all, struct w
   if (open_container (root, id, &handle, &state, &status, err) < 0)
     return -1;
   int ret = 0;
-  if (status == STATUS_STOPPED || status == STATUS_CREATING)
-    ret = ward_fail (err, 0, "container \"%s\" is not running", id);
-  else if (all && state.cgroup.count > 0)
+  /* kill --all of a stopped container signals what is left of it in its
+   * cgroup (engines force-delete that way); a plain kill has no process to
+   * signal.  Engines recognise runc's "container not running". */
+  if (all && state.cgroup.count > 0)
     ret = cgroup_signal_all (&state.cgroup, signum, err);
+  else if (status == STATUS_STOPPED || status == STATUS_CREATING)
+    ret = ward_fail (err, 0, "cannot kill container \"%s\": container not running", id);
   else if (all)
     ret = signal_all (state.pid, signum, err);
   else if (kill (state.pid, signum) < 0)

@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "fs.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -140,6 +141,18 @@ is_executable_file (const char *path)
   return stat (path, &st) == 0 && S_ISREG (st.st_mode) && faccessat (AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
 }
 
+/* Engines read exec failures the way runc words them (Go's lower-case
+ * error texts): Docker's CLI maps "no such file or directory" to exit 127
+ * and "permission denied" to 126. */
+static int
+exec_failure (struct ward_error **err, int errnum, const char *name, const char *what)
+{
+  char reason[128];
+  snprintf (reason, sizeof reason, "%s", strerror (errnum));
+  reason[0] = (char)tolower ((unsigned char)reason[0]);
+  return ward_fail (err, 0, "exec: \"%s\": %s%s", name, what, reason);
+}
+
 int
 process_find_executable (const struct spec_process *p, char **out, struct ward_error **err)
 {
@@ -147,12 +160,14 @@ process_find_executable (const struct spec_process *p, char **out, struct ward_e
   if (strchr (name, '/'))
     {
       struct stat st;
+      char stat_what[4200];
+      snprintf (stat_what, sizeof stat_what, "stat %s: ", name);
       if (stat (name, &st) < 0)
-        return ward_fail (err, errno, "exec: \"%s\": stat %s", name, name);
+        return exec_failure (err, errno, name, stat_what);
       if (S_ISDIR (st.st_mode))
-        return ward_fail (err, EISDIR, "exec: \"%s\"", name);
+        return exec_failure (err, EISDIR, name, "");
       if (faccessat (AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
-        return ward_fail (err, errno, "exec: \"%s\"", name);
+        return exec_failure (err, errno, name, "");
       *out = strdup (name);
       return *out ? 0 : ward_fail (err, ENOMEM, "exec");
     }
