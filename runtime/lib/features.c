@@ -1,143 +1,24 @@
 /* The OCI runtime features document and the --version lines.  Every list
  * is read from the code that acts on it (spec.c's hook points and
- * namespaces, libcap's capability names), so the document cannot claim
- * what ward does not do; the mount option and seccomp names still wait for
- * mounts.c and seccomp.c to export theirs (see the TODO below). */
+ * namespaces, mounts.c's options, seccomp.c's names, libcap's capability
+ * names), so the document cannot claim what ward does not do. */
 #include "config.h"
 #include "runtime_features.h"
 #include "json_writer.h"
+#include "mounts.h"
+#include "seccomp.h"
 #include "spec.h"
 #include "spec_default.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /* The oldest runtime-spec whose configs ward runs. */
 #define FEATURES_OCI_VERSION_MIN "1.0.0"
-
-typedef void name_visitor (const char *name, void *ctx);
-
-/* ---------------------------------------------------------------------------
- * TODO(lead): provisional copies of mounts.c's and seccomp.c's name tables.
- * Once mounts.c exports mount_options_each_name() and seccomp.c exports
- * seccomp_each_name() (same signatures as below), delete this block and
- * include mounts.h and seccomp.h instead, so each list lives in one place. */
-
-static const char *const provisional_mount_options[] = {
-  /* mounts.c: bind and rbind */
-  "bind", "rbind",
-  /* mounts.c: option_flags */
-  "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec", "sync", "async", "dirsync", "remount",
-  "mand", "nomand", "noatime", "atime", "nodiratime", "diratime", "relatime", "norelatime", "strictatime",
-  "nostrictatime", "lazytime", "nolazytime", "silent", "loud",
-  /* mounts.c: propagation_flags */
-  "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-  /* Not ignored_options (tmpcopyup, rro, ...): accepted, but nothing is done. */
-};
-
-static void
-mount_options_each_name (name_visitor *visit, void *ctx)
-{
-  for (size_t i = 0; i < sizeof provisional_mount_options / sizeof provisional_mount_options[0]; i++)
-    visit (provisional_mount_options[i], ctx);
-}
-
-enum seccomp_names
-{
-  SECCOMP_NAMES_ACTIONS,
-  SECCOMP_NAMES_OPERATORS,
-  SECCOMP_NAMES_ARCHITECTURES,
-  SECCOMP_NAMES_FLAGS,
-  SECCOMP_NAMES_SUPPORTED_FLAGS, /* the flags this kernel accepts */
-};
-
-static const char *const provisional_seccomp_actions[] = {
-  "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",  "SCMP_ACT_NOTIFY",      "SCMP_ACT_TRACE",        "SCMP_ACT_ERRNO",
-  "SCMP_ACT_TRAP",  "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS",
-};
-
-static const char *const provisional_seccomp_operators[] = {
-  "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
-  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ",
-};
-
-static const char *const provisional_seccomp_architectures[] = {
-  "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
-  "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
-  "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-  "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
-  "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
-};
-
-#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
-#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
-#endif
-
-static const struct
-{
-  const char *name;
-  unsigned int value;
-} provisional_seccomp_flags[] = {
-  { "SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC },
-  { "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
-  { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
-  { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
-};
-
-/* seccomp.c's kernel_has_filter_flag: a NULL program fails with EFAULT for
- * a flag the kernel knows and EINVAL for one it does not. */
-static bool
-provisional_kernel_has_filter_flag (unsigned int flag)
-{
-  unsigned int probe = flag;
-  if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-    probe |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-  long ret = syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, probe, NULL);
-  return !(ret < 0 && errno == EINVAL);
-}
-
-static void
-visit_all (const char *const *names, size_t count, name_visitor *visit, void *ctx)
-{
-  for (size_t i = 0; i < count; i++)
-    visit (names[i], ctx);
-}
-
-#define VISIT_ALL(table, visit, ctx) visit_all ((table), sizeof (table) / sizeof ((table)[0]), (visit), (ctx))
-
-static void
-seccomp_each_name (enum seccomp_names which, name_visitor *visit, void *ctx)
-{
-  switch (which)
-    {
-    case SECCOMP_NAMES_ACTIONS:
-      VISIT_ALL (provisional_seccomp_actions, visit, ctx);
-      break;
-    case SECCOMP_NAMES_OPERATORS:
-      VISIT_ALL (provisional_seccomp_operators, visit, ctx);
-      break;
-    case SECCOMP_NAMES_ARCHITECTURES:
-      VISIT_ALL (provisional_seccomp_architectures, visit, ctx);
-      break;
-    case SECCOMP_NAMES_FLAGS:
-    case SECCOMP_NAMES_SUPPORTED_FLAGS:
-      for (size_t i = 0; i < sizeof provisional_seccomp_flags / sizeof provisional_seccomp_flags[0]; i++)
-        if (which == SECCOMP_NAMES_FLAGS
-            || provisional_kernel_has_filter_flag (provisional_seccomp_flags[i].value))
-          visit (provisional_seccomp_flags[i].name, ctx);
-      break;
-    }
-}
-
-/* End of the provisional block. */
-/* --------------------------------------------------------------------------- */
 
 /* Annotations ward itself reads, with their defaults (values are strings). */
 static const struct

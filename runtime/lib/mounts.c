@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <linux/magic.h>
 #include <sys/statfs.h>
@@ -62,7 +64,7 @@ static const struct option_flag propagation_flags[] = {
 
 /* Options other runtimes understand that ward does not act on; accepted so
  * that configs written for them still run. */
-static const char *const ignored_options[] = { "tmpcopyup", "notmpcopyup", "copy-symlink", "rro", "rrw" };
+static const char *const ignored_options[] = { "tmpcopyup", "notmpcopyup", "copy-symlink", "rrw" };
 
 static int
 append_data (char **data, const char *option)
@@ -87,6 +89,11 @@ mount_options_parse (char *const *options, size_t count, struct mount_options *o
     {
       const char *option = options[i];
       bool known = false;
+      if (strcmp (option, "rro") == 0)
+        {
+          out->recursive_readonly = true;
+          continue;
+        }
       if (strcmp (option, "bind") == 0 || strcmp (option, "rbind") == 0)
         {
           out->bind = true;
@@ -119,6 +126,18 @@ mount_options_parse (char *const *options, size_t count, struct mount_options *o
         }
     }
   return 0;
+}
+
+void
+mount_options_each_name (void (*visit) (const char *name, void *ctx), void *ctx)
+{
+  visit ("bind", ctx);
+  visit ("rbind", ctx);
+  visit ("rro", ctx);
+  for (size_t i = 0; i < WARD_ARRAY_SIZE (option_flags); i++)
+    visit (option_flags[i].name, ctx);
+  for (size_t i = 0; i < WARD_ARRAY_SIZE (propagation_flags); i++)
+    visit (propagation_flags[i].name, ctx);
 }
 
 void
@@ -273,6 +292,20 @@ mount_cgroup (int rootfs_fd, int target_fd, const char *destination, bool own_na
   return ret;
 }
 
+/* "rro": read-only all the way down, submounts of an rbind included,
+ * which a remount (one mount at a time) cannot do. */
+static int
+make_recursively_readonly (int rootfs_fd, const char *destination, struct ward_error **err)
+{
+  cleanup_close int fd = fs_open_in_root (rootfs_fd, destination, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  if (syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return ward_fail (err, errno, "make %s read-only recursively", destination);
+  return 0;
+}
+
 /* proc and sysfs are how the kernel is seen and configured from inside;
  * mounting them anywhere but a real directory of the rootfs would let an
  * image redirect writes meant for /proc (CVE-2019-16884). */
@@ -368,6 +401,8 @@ apply_one (const struct spec *spec, const struct spec_mount *m, int rootfs_fd, c
           if (ret < 0)
             ward_error_prefix (err, "mount %s", m->destination);
         }
+      if (ret == 0 && o.recursive_readonly)
+        ret = make_recursively_readonly (rootfs_fd, m->destination, err);
     }
   else
     {

@@ -15,6 +15,7 @@ struct mount_options
   unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC), 0 = none */
   bool bind;                 /* bind or rbind */
   bool recursive_bind;       /* rbind */
+  bool recursive_readonly;   /* rro */
   char *data;                /* what the filesystem parses: "size=64m,mode=755" */
 };
 
@@ -22,6 +23,11 @@ struct mount_options
 int mount_options_parse (char *const *options, size_t count, struct mount_options *out,
                          struct ward_error **err);
 void mount_options_clear (struct mount_options *options);
+
+/* Every option name mount_options_parse() acts on, for `ward features`:
+ * not the filesystem data it passes through, nor the options it accepts
+ * and ignores. */
+void mount_options_each_name (void (*visit) (const char *name, void *ctx), void *ctx);
 
 /* Apply every mount of the spec under the rootfs open at rootfs_fd.
  * Relative bind sources are relative to the bundle. */

@@ -145,12 +145,14 @@ is_executable_file (const char *path)
  * error texts): Docker's CLI maps "no such file or directory" to exit 127
  * and "permission denied" to 126. */
 static int
-exec_failure (struct ward_error **err, int errnum, const char *name, const char *what)
+exec_failure (struct ward_error **err, int errnum, const char *name, bool in_stat)
 {
   char reason[128];
   snprintf (reason, sizeof reason, "%s", strerror (errnum));
   reason[0] = (char)tolower ((unsigned char)reason[0]);
-  return ward_fail (err, 0, "exec: \"%s\": %s%s", name, what, reason);
+  if (in_stat)
+    return ward_fail (err, 0, "exec: \"%s\": stat %s: %s", name, name, reason);
+  return ward_fail (err, 0, "exec: \"%s\": %s", name, reason);
 }
 
 int
@@ -160,14 +162,12 @@ process_find_executable (const struct spec_process *p, char **out, struct ward_e
   if (strchr (name, '/'))
     {
       struct stat st;
-      char stat_what[4200];
-      snprintf (stat_what, sizeof stat_what, "stat %s: ", name);
       if (stat (name, &st) < 0)
-        return exec_failure (err, errno, name, stat_what);
+        return exec_failure (err, errno, name, true);
       if (S_ISDIR (st.st_mode))
-        return exec_failure (err, EISDIR, name, "");
+        return exec_failure (err, EISDIR, name, false);
       if (faccessat (AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
-        return exec_failure (err, errno, name, "");
+        return exec_failure (err, errno, name, false);
       *out = strdup (name);
       return *out ? 0 : ward_fail (err, ENOMEM, "exec");
     }

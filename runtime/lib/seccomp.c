@@ -291,6 +291,40 @@ kernel_has_filter_flag (unsigned int flag)
   return !(ret < 0 && errno == EINVAL);
 }
 
+static void
+visit_named (const struct named_value *table, size_t count, void (*visit) (const char *name, void *ctx),
+             void *ctx)
+{
+  for (size_t i = 0; i < count; i++)
+    visit (table[i].name, ctx);
+}
+
+void
+seccomp_each_name (enum seccomp_names which, void (*visit) (const char *name, void *ctx), void *ctx)
+{
+  switch (which)
+    {
+    case SECCOMP_NAMES_ACTIONS:
+      for (size_t i = 0; i < WARD_ARRAY_SIZE (action_kinds); i++)
+        visit (action_kinds[i].name, ctx);
+      break;
+    case SECCOMP_NAMES_OPERATORS:
+      visit_named (operators, WARD_ARRAY_SIZE (operators), visit, ctx);
+      break;
+    case SECCOMP_NAMES_ARCHITECTURES:
+      visit_named (architectures, WARD_ARRAY_SIZE (architectures), visit, ctx);
+      break;
+    case SECCOMP_NAMES_FLAGS:
+      visit_named (filter_flags, WARD_ARRAY_SIZE (filter_flags), visit, ctx);
+      break;
+    case SECCOMP_NAMES_SUPPORTED_FLAGS:
+      for (size_t i = 0; i < WARD_ARRAY_SIZE (filter_flags); i++)
+        if (kernel_has_filter_flag (filter_flags[i].value))
+          visit (filter_flags[i].name, ctx);
+      break;
+    }
+}
+
 static int
 parse_flags (struct compiler *c, const struct json_value *seccomp, struct ward_error **err)
 {

@@ -36,6 +36,17 @@ bool seccomp_uses_notify (const struct seccomp_program *program);
 const char *seccomp_listener_path (const struct seccomp_program *program);
 const char *seccomp_listener_metadata (const struct seccomp_program *program);
 
+/* The names linux.seccomp accepts, for `ward features`. */
+enum seccomp_names
+{
+  SECCOMP_NAMES_ACTIONS,
+  SECCOMP_NAMES_OPERATORS,
+  SECCOMP_NAMES_ARCHITECTURES,
+  SECCOMP_NAMES_FLAGS,
+  SECCOMP_NAMES_SUPPORTED_FLAGS, /* the flags this kernel accepts */
+};
+void seccomp_each_name (enum seccomp_names which, void (*visit) (const char *name, void *ctx), void *ctx);
+
 /* In the init: load the program with seccomp(2) and its flags.  With
  * notify, *notify_fd receives the listener fd, else -1.  (Not named
  * seccomp_load: libseccomp exports a function of that name.) */

@@ -461,3 +461,19 @@ def test_sysctl_in_the_containers_namespaces(ward, bundle):
     assert out.splitlines() == ["1", "sysctl.test"]
     assert Path("/proc/sys/net/ipv4/ip_forward").read_text() == host_forward
     assert Path("/proc/sys/kernel/domainname").read_text() == host_domain
+
+
+def test_rro_makes_submounts_read_only_too(ward):
+    """"rro" reaches the submounts an rbind brings along (here the host's
+    /dev/shm under /dev), which a plain "ro" leaves writable."""
+    probe = "touch /data/shm/ward-rro-probe-$$ 2>&1 && rm /data/shm/ward-rro-probe-$$ && echo writable"
+    base = list(ward.bundle.config["mounts"])
+
+    def with_dev_at_data(read_only_option):
+        mount = {"destination": "/data", "type": "bind", "source": "/dev", "options": ["rbind", read_only_option]}
+        return {"mounts": base + [mount]}
+
+    plain = ward.run_ok(probe + "; true", with_dev_at_data("ro"))
+    assert "writable" in plain
+    recursive = ward.run_ok(probe + "; true", with_dev_at_data("rro"))
+    assert "Read-only file system" in recursive and "writable" not in recursive
