@@ -12,7 +12,7 @@
 /* Run every hook of `point`; the first failure (non-zero exit, signal,
  * timeout — the hook is then killed) stops and fails with
  * `createRuntime hook /path/x: exited with status 3` (and the hook's
- * stderr, trimmed, when it printed one line). */
+ * first non-empty line of its stderr, when it printed one). */
 int hooks_run (const struct spec *spec, enum spec_hook_point point, const char *state_json, struct ward_error **err);
 
 /* The same, but failures are only logged (poststart, poststop: the spec
