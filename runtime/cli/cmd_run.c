@@ -51,7 +51,6 @@ run_option (void *ctx, int option, const char *value, struct ward_error **err)
   return 0;
 }
 
-
 static int
 wait_for_exit (pid_t pid, struct ward_error **err)
 {

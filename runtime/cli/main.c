@@ -17,10 +17,11 @@ struct command
 };
 
 static const struct command commands[] = {
-  { "create", cmd_create }, { "start", cmd_start },   { "run", cmd_run },   { "state", cmd_state },
-  { "kill", cmd_kill },     { "delete", cmd_delete }, { "list", cmd_list }, { "spec", cmd_spec },
-  { "pause", cmd_pause },   { "resume", cmd_resume }, { "ps", cmd_ps },     { "update", cmd_update },
-  { "events", cmd_events }, { "exec", cmd_exec }, { "features", cmd_features },
+  { "create", cmd_create }, { "start", cmd_start }, { "run", cmd_run },
+  { "state", cmd_state },   { "kill", cmd_kill },   { "delete", cmd_delete },
+  { "list", cmd_list },     { "spec", cmd_spec },   { "pause", cmd_pause },
+  { "resume", cmd_resume }, { "ps", cmd_ps },       { "update", cmd_update },
+  { "events", cmd_events }, { "exec", cmd_exec },   { "features", cmd_features },
 };
 
 static void
@@ -56,7 +57,6 @@ print_usage (FILE *out)
          "  --version            print the version\n",
          out);
 }
-
 
 enum
 {

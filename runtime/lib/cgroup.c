@@ -451,19 +451,67 @@ fail:
   return -1;
 }
 
+enum hierarchies
+{
+  EVERY_HIERARCHY,
+  V1_HIERARCHIES,
+  UNIFIED_HIERARCHY,
+};
+
+static int
+write_membership (const struct cgroup *cg, enum hierarchies which, const char *file, const char *text,
+                  struct ward_error **err)
+{
+  for (size_t i = 0; i < cg->count; i++)
+    {
+      char path[4096];
+      bool unified = cg->hierarchies[i].unified;
+      if ((which == V1_HIERARCHIES && unified) || (which == UNIFIED_HIERARCHY && !unified))
+        continue;
+      snprintf (path, sizeof path, "%s/%s", cg->hierarchies[i].path, file);
+      if (fs_write_file (path, text, strlen (text), err) < 0)
+        return ward_error_prefix (err, "join cgroup");
+    }
+  return 0;
+}
+
 int
 cgroup_enter (const struct cgroup *cg, pid_t pid, struct ward_error **err)
 {
   char text[32];
-  int n = snprintf (text, sizeof text, "%d", pid);
-  for (size_t i = 0; i < cg->count; i++)
-    {
-      char path[4096];
-      snprintf (path, sizeof path, "%s/cgroup.procs", cg->hierarchies[i].path);
-      if (fs_write_file (path, text, n, err) < 0)
-        return ward_error_prefix (err, "join cgroup");
-    }
-  return 0;
+  snprintf (text, sizeof text, "%d", pid);
+  return write_membership (cg, EVERY_HIERARCHY, "cgroup.procs", text, err);
+}
+
+int
+cgroup_enter_v1 (const struct cgroup *cg, pid_t pid, struct ward_error **err)
+{
+  char text[32];
+  snprintf (text, sizeof text, "%d", pid);
+  return write_membership (cg, V1_HIERARCHIES, "cgroup.procs", text, err);
+}
+
+int
+cgroup_enter_unified (const struct cgroup *cg, pid_t pid, struct ward_error **err)
+{
+  char text[32];
+  snprintf (text, sizeof text, "%d", pid);
+  return write_membership (cg, UNIFIED_HIERARCHY, "cgroup.procs", text, err);
+}
+
+int
+cgroup_enter_self_v1 (const struct cgroup *cg, struct ward_error **err)
+{
+  /* "0" in `tasks` is the calling thread, which the kernel moves without
+   * the global lock a whole-process move takes. */
+  return write_membership (cg, V1_HIERARCHIES, "tasks", "0", err);
+}
+
+int
+cgroup_open_unified (const struct cgroup *cg, struct ward_error **err)
+{
+  const struct cgroup_hierarchy *unified = unified_hierarchy (cg);
+  return unified ? open_dir (unified->path, err) : -1;
 }
 
 static void

@@ -57,6 +57,23 @@ int cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out
 int cgroup_create (struct cgroup *cg, const struct resources *r, struct ward_error **err);
 /* Move `pid` into every hierarchy's directory. */
 int cgroup_enter (const struct cgroup *cg, pid_t pid, struct ward_error **err);
+
+/* Migrating a process (cgroup.procs) waits for an RCU grace period, about
+ * 10 ms here; a single-threaded process moving itself through a v1
+ * hierarchy's `tasks` file does not, nor does a child created straight
+ * into a cgroup2 directory (clone3 CLONE_INTO_CGROUP).  The container's
+ * init is placed these two ways. */
+
+/* The calling process (single-threaded) moves itself into every v1
+ * hierarchy's directory. */
+int cgroup_enter_self_v1 (const struct cgroup *cg, struct ward_error **err);
+/* Move `pid` into every v1 hierarchy's directory (when it cannot itself),
+ * or into the unified one (when clone3 could not place it there). */
+int cgroup_enter_v1 (const struct cgroup *cg, pid_t pid, struct ward_error **err);
+int cgroup_enter_unified (const struct cgroup *cg, pid_t pid, struct ward_error **err);
+/* An fd of the container's cgroup2 directory for CLONE_INTO_CGROUP, or -1
+ * when there is no unified hierarchy. */
+int cgroup_open_unified (const struct cgroup *cg, struct ward_error **err);
 /* Write limits again (`update`). */
 int cgroup_apply (const struct cgroup *cg, const struct resources *r, struct ward_error **err);
 /* Remove the directories ward made (they must be empty of processes). */

@@ -65,7 +65,7 @@ bool cgroup_v1_memsw_first (uint64_t current_limit, int64_t new_swap);
 const char *cgroup_controller_unified_key (enum cgroup_controller controller, const struct resources *r);
 
 /* Pure: the v2 value conversions the OCI spec documents. */
-uint64_t cgroup_v2_cpu_weight_from_shares (uint64_t shares);  /* 2..262144 → 1..10000 */
-uint64_t cgroup_v2_io_weight_from_blkio (uint64_t weight);    /* 10..1000 → 1..10000 */
+uint64_t cgroup_v2_cpu_weight_from_shares (uint64_t shares); /* 2..262144 → 1..10000 */
+uint64_t cgroup_v2_io_weight_from_blkio (uint64_t weight);   /* 10..1000 → 1..10000 */
 
 #endif

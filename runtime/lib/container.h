@@ -13,8 +13,8 @@ struct create_options
 {
   const char *root; /* state root */
   const char *id;
-  const char *bundle;   /* as given; made absolute */
-  const char *pid_file; /* may be NULL */
+  const char *bundle;         /* as given; made absolute */
+  const char *pid_file;       /* may be NULL */
   const char *console_socket; /* path of the engine's console socket */
   int console_fd;             /* or an already connected one (run), -1: none */
   int preserve_fds;
@@ -31,6 +31,7 @@ struct create_result
   bool terminal; /* the process has a terminal (sent over the console socket) */
 };
 
-int container_create (const struct create_options *options, struct create_result *result, struct ward_error **err);
+int container_create (const struct create_options *options, struct create_result *result,
+                      struct ward_error **err);
 
 #endif

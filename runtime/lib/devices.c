@@ -130,8 +130,8 @@ devices_create (const struct spec *spec, int rootfs_fd, bool in_user_namespace, 
 static const struct resources_device_rule always_allowed[] = {
   { .allow = true, .type = 'c', .major = -1, .minor = -1, .access = "m" },
   { .allow = true, .type = 'b', .major = -1, .minor = -1, .access = "m" },
-  { .allow = true, .type = 'c', .major = 5, .minor = 1, .access = "rwm" },   /* /dev/console */
-  { .allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm" },   /* /dev/ptmx */
+  { .allow = true, .type = 'c', .major = 5, .minor = 1, .access = "rwm" },    /* /dev/console */
+  { .allow = true, .type = 'c', .major = 5, .minor = 2, .access = "rwm" },    /* /dev/ptmx */
   { .allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm" }, /* /dev/pts/N */
 };
 
@@ -140,7 +140,8 @@ devices_add_cgroup_rules (const struct spec *spec, struct resources *r, struct w
 {
   if (!r->has_devices)
     return 0;
-  size_t extra = WARD_ARRAY_SIZE (always_allowed) + WARD_ARRAY_SIZE (default_devices) + spec->linux_config.devices_count;
+  size_t extra = WARD_ARRAY_SIZE (always_allowed) + WARD_ARRAY_SIZE (default_devices)
+      + spec->linux_config.devices_count;
   struct resources_device_rule *rules = realloc (r->devices, (r->devices_count + extra) * sizeof *rules);
   if (rules == NULL)
     return ward_fail (err, ENOMEM, "device rules");
@@ -156,8 +157,11 @@ devices_add_cgroup_rules (const struct spec *spec, struct resources *r, struct w
         if (d->type == 'p')
           continue;
         struct resources_device_rule *rule = &rules[r->devices_count++];
-        *rule = (struct resources_device_rule){ .allow = true, .type = d->type == 'u' ? 'c' : d->type,
-                                                .major = d->major, .minor = d->minor, .access = "rwm" };
+        *rule = (struct resources_device_rule){ .allow = true,
+                                                .type = d->type == 'u' ? 'c' : d->type,
+                                                .major = d->major,
+                                                .minor = d->minor,
+                                                .access = "rwm" };
       }
   return 0;
 }

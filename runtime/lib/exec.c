@@ -341,7 +341,6 @@ follow_process (struct exec_context *x, pid_t *process_pid, struct ward_error **
   return 0;
 }
 
-
 static int
 run (struct exec_context *x, int *exit_status, struct ward_error **err)
 {

@@ -13,7 +13,8 @@
  * timeout — the hook is then killed) stops and fails with
  * `createRuntime hook /path/x: exited with status 3` (and the hook's
  * first non-empty line of its stderr, when it printed one). */
-int hooks_run (const struct spec *spec, enum spec_hook_point point, const char *state_json, struct ward_error **err);
+int hooks_run (const struct spec *spec, enum spec_hook_point point, const char *state_json,
+               struct ward_error **err);
 
 /* The same, but failures are only logged (poststart, poststop: the spec
  * says they do not change the outcome). */

@@ -147,21 +147,6 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
   return 0;
 }
 
-/* ward moves us into our cgroups while we build the root (a first cgroup
- * migration waits for an RCU grace period, milliseconds that need not be
- * spent idle).  We wait for it before anything that depends on the
- * cgroup: a cgroup mount, the cgroup namespace, the user's process. */
-static int
-wait_for_cgroup (const struct init_context *ctx, bool *joined, struct ward_error **err)
-{
-  if (*joined)
-    return 0;
-  *joined = true;
-  if (sync_expect (ctx->sync_fd, SYNC_GO, "ward", err) < 0)
-    return -1;
-  return namespaces_enter_cgroup (ctx->spec, err);
-}
-
 static bool
 has_creation_hooks (const struct spec *spec)
 {
@@ -199,48 +184,35 @@ set_up_terminal (const struct init_context *ctx, struct ward_error **err)
   return ret;
 }
 
-static bool
-mounts_cgroupfs (const struct spec *spec)
-{
-  for (size_t i = 0; i < spec->mounts_count; i++)
-    if (spec->mounts[i].type && strcmp (spec->mounts[i].type, "cgroup") == 0)
-      return true;
-  return false;
-}
-
 static int
 prepare (const struct init_context *ctx, char **executable, struct ward_error **err)
 {
   const struct spec *spec = ctx->spec;
   const struct spec_process *process = spec->process;
-  bool in_cgroup = false;
 
   /* ward writes our uid/gid maps meanwhile; nothing below may run before. */
   if (sync_expect (ctx->sync_fd, SYNC_GO, "ward", err) < 0)
+    return -1;
+  /* Into our cgroups first: nothing we do may escape the limits, and the
+   * cgroup namespace below is rooted where we are. */
+  if (ctx->cgroup && cgroup_enter_self_v1 (ctx->cgroup, err) < 0)
     return -1;
   if (namespaces_join_paths (spec, err) < 0)
     return -1;
   if (creates_user_namespace (spec) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     return ward_fail (err, errno, "become root in the user namespace");
-  if (namespaces_enter_time (spec, err) < 0)
+  if (namespaces_enter_time (spec, err) < 0 || namespaces_enter_cgroup (spec, err) < 0)
     return -1;
   if (process_set_names (spec, err) < 0 || process_set_oom_score_adj (process, err) < 0)
     return -1;
 
-  /* A cgroup mount shows our own cgroup: be in it first. */
-  if (mounts_cgroupfs (spec) && wait_for_cgroup (ctx, &in_cgroup, err) < 0)
-    return -1;
   /* mknod and mkdir must not be filtered by ward's own umask. */
   umask (0);
   if (build_root (ctx, err) < 0)
     return -1;
-  /* Hooks see the whole runtime environment, cgroups included. */
-  if (has_creation_hooks (spec)
-      && (wait_for_cgroup (ctx, &in_cgroup, err) < 0 || run_creation_hooks (ctx, err) < 0))
+  if (has_creation_hooks (spec) && run_creation_hooks (ctx, err) < 0)
     return -1;
   if (rootfs_enter (ctx->rootfs, ctx->no_pivot, err) < 0 || harden_root (ctx, err) < 0)
-    return -1;
-  if (wait_for_cgroup (ctx, &in_cgroup, err) < 0)
     return -1;
   /* The pty comes from the container's own devpts, so after pivot_root;
    * and while root, to give its slave to process.user. */

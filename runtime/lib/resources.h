@@ -14,16 +14,16 @@
 struct resources_device_rule
 {
   bool allow;
-  char type;          /* 'a', 'c', 'b' ('a' when absent: all) */
-  int64_t major;      /* -1: any */
-  int64_t minor;      /* -1: any */
-  char access[4];     /* subset of "rwm", "" means "rwm" */
+  char type;      /* 'a', 'c', 'b' ('a' when absent: all) */
+  int64_t major;  /* -1: any */
+  int64_t minor;  /* -1: any */
+  char access[4]; /* subset of "rwm", "" means "rwm" */
 };
 
 struct resources_memory
 {
-  bool has_limit, has_reservation, has_swap, has_kernel, has_kernel_tcp, has_swappiness, has_disable_oom_killer,
-      has_use_hierarchy, has_check_before_update;
+  bool has_limit, has_reservation, has_swap, has_kernel, has_kernel_tcp, has_swappiness,
+      has_disable_oom_killer, has_use_hierarchy, has_check_before_update;
   int64_t limit, reservation, swap, kernel, kernel_tcp; /* bytes; -1: unlimited */
   uint64_t swappiness;
   bool disable_oom_killer, use_hierarchy, check_before_update;
