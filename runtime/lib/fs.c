@@ -68,19 +68,28 @@ fs_read_file_at (int dirfd, const char *name, char **out, size_t *length, struct
   return read_all (fd, name, out, length, err);
 }
 
-static int
-write_all (int fd, const char *name, const char *data, size_t length, struct ward_error **err)
+int
+fs_write_all (int fd, const void *data, size_t length)
 {
+  const char *p = data;
   while (length > 0)
     {
-      ssize_t n = write (fd, data, length);
+      ssize_t n = write (fd, p, length);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return ward_fail (err, errno, "write %s", name);
-      data += n;
+        return -1;
+      p += n;
       length -= n;
     }
+  return 0;
+}
+
+static int
+write_all (int fd, const char *name, const char *data, size_t length, struct ward_error **err)
+{
+  if (fs_write_all (fd, data, length) < 0)
+    return ward_fail (err, errno, "write %s", name);
   return 0;
 }
 

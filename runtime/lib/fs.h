@@ -17,6 +17,9 @@ const char *fs_proc_fd_path (int fd, char buf[PROC_FD_PATH_MAX]);
 
 int fs_read_file (const char *path, char **out, size_t *length, struct ward_error **err);
 int fs_read_file_at (int dirfd, const char *name, char **out, size_t *length, struct ward_error **err);
+/* write(2) until all of it is written; -1 with errno on failure. */
+int fs_write_all (int fd, const void *data, size_t length);
+
 /* Write to an existing file (procfs, sysfs, cgroupfs). */
 int fs_write_file (const char *path, const char *data, size_t length, struct ward_error **err);
 /* Create or replace dirfd/name atomically (write a temporary, then rename). */

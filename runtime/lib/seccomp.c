@@ -7,6 +7,7 @@
 #define WARD_WANT_LIBSECCOMP
 #include <seccomp.h>
 #include "seccomp.h"
+#include "unix_socket.h"
 #include "cleanup.h"
 #include "json_field.h"
 #include "json_writer.h"
@@ -768,80 +769,6 @@ listener_message (const struct seccomp_program *program, pid_t pid, const char *
   return 0;
 }
 
-/* sun_path holds 108 bytes; a longer path is reached through an O_PATH fd
- * of its directory, as /proc/self/fd/N/name. */
-static int
-socket_address (const char *path, struct sockaddr_un *addr, int *dirfd, struct ward_error **err)
-{
-  memset (addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  if (strlen (path) < sizeof addr->sun_path)
-    {
-      memcpy (addr->sun_path, path, strlen (path) + 1);
-      return 0;
-    }
-  const char *slash = strrchr (path, '/');
-  if (slash == NULL)
-    return ward_fail (err, ENAMETOOLONG, "connect to %s", path);
-  cleanup_free char *dir = strndup (path, slash == path ? 1 : (size_t)(slash - path));
-  if (dir == NULL)
-    return ward_fail (err, ENOMEM, "connect to %s", path);
-  *dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (*dirfd < 0)
-    return ward_fail (err, errno, "open %s", dir);
-  int n = snprintf (addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
-  if (n < 0 || (size_t)n >= sizeof addr->sun_path)
-    return ward_fail (err, ENAMETOOLONG, "connect to %s", path);
-  return 0;
-}
-
-static int
-connect_listener (const char *path, struct ward_error **err)
-{
-  struct sockaddr_un addr;
-  cleanup_close int dirfd = -1;
-  if (socket_address (path, &addr, &dirfd, err) < 0)
-    return -1;
-  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0)
-    return ward_fail (err, errno, "socket");
-  while (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-    if (errno != EINTR)
-      return ward_fail (err, errno, "connect");
-  return steal_fd (&sock);
-}
-
-/* The fd travels with the first bytes; a stream may take the rest in more
- * writes. */
-static int
-send_with_fd (int sock, const char *message, size_t length, int fd, struct ward_error **err)
-{
-  union
-  {
-    char buffer[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control = { 0 };
-  struct iovec iov = { .iov_base = (void *)message, .iov_len = length };
-  struct msghdr msg = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer
-  };
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &fd, sizeof fd);
-
-  ssize_t n;
-  while ((n = sendmsg (sock, &msg, MSG_NOSIGNAL)) < 0)
-    if (errno != EINTR)
-      return ward_fail (err, errno, "send");
-  for (size_t done = n; done < length; done += n)
-    while ((n = send (sock, message + done, length - done, MSG_NOSIGNAL)) < 0)
-      if (errno != EINTR)
-        return ward_fail (err, errno, "send");
-  return 0;
-}
-
 int
 seccomp_send_to_listener (const struct seccomp_program *program, int notify_fd, pid_t pid,
                           const char *state_json, struct ward_error **err)
@@ -852,8 +779,10 @@ seccomp_send_to_listener (const struct seccomp_program *program, int notify_fd, 
   cleanup_free char *message = NULL;
   if (listener_message (program, pid, state_json, &message, err) < 0)
     return ward_error_prefix (err, "seccomp listener %s", path);
-  cleanup_close int sock = connect_listener (path, err);
-  if (sock < 0 || send_with_fd (sock, message, strlen (message), notify_fd, err) < 0)
+  cleanup_close int sock = unix_connect (path, err);
+  if (sock < 0)
+    return ward_error_prefix (err, "seccomp listener");
+  if (unix_send_with_fd (sock, message, strlen (message), notify_fd, err) < 0)
     return ward_error_prefix (err, "seccomp listener %s", path);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "spec_default.h"
 #include "json_writer.h"
 #include "cleanup.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,22 +244,6 @@ spec_default_render (bool rootless, char **out, struct ward_error **err)
   return 0;
 }
 
-static int
-write_all (int fd, const char *data, size_t length)
-{
-  while (length > 0)
-    {
-      ssize_t n = write (fd, data, length);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      data += n;
-      length -= n;
-    }
-  return 0;
-}
-
 int
 spec_default_write (const char *bundle, bool rootless, struct ward_error **err)
 {
@@ -283,7 +268,7 @@ spec_default_write (const char *bundle, bool rootless, struct ward_error **err)
   /* A half-written file would make the next attempt fail with "already
    * exists", so a failed write removes what it created. */
   int written = steal_fd (&fd);
-  int failure = write_all (written, text, strlen (text)) < 0 ? errno : 0;
+  int failure = fs_write_all (written, text, strlen (text)) < 0 ? errno : 0;
   if (close (written) < 0 && failure == 0)
     failure = errno;
   if (failure != 0)

@@ -37,9 +37,14 @@ state_validate_id (const char *id, struct ward_error **err)
 }
 
 static int
-fill_handle (const char *root, const char *id, int dir_fd, struct state_handle *out, struct ward_error **err)
+fill_handle (const char *root, const char *id, int dir_fd, bool create, struct state_handle *out,
+             struct ward_error **err)
 {
-  int lock_fd = openat (dir_fd, STATE_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  /* Only create makes the lock file: a command racing a delete must not
+   * put one back into a directory being removed. */
+  int lock_fd = openat (dir_fd, STATE_LOCK_FILE, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+  if (lock_fd < 0 && errno == ENOENT)
+    return ward_fail (err, 0, "container \"%s\" does not exist", id);
   if (lock_fd < 0)
     return ward_fail (err, errno, "open lock of container \"%s\"", id);
   if (flock (lock_fd, LOCK_EX) < 0)
@@ -84,7 +89,7 @@ state_create (const char *root, const char *id, struct state_handle *out, struct
       unlinkat (root_fd, id, AT_REMOVEDIR);
       return ward_fail (err, saved, "open %s/%s", root, id);
     }
-  if (fill_handle (root, id, dir_fd, out, err) < 0)
+  if (fill_handle (root, id, dir_fd, true, out, err) < 0)
     {
       close (dir_fd);
       unlinkat (root_fd, id, AT_REMOVEDIR);
@@ -110,7 +115,7 @@ state_open (const char *root, const char *id, struct state_handle *out, struct w
         return ward_fail (err, 0, "container \"%s\" does not exist", id);
       return ward_fail (err, errno, "open %s", path);
     }
-  if (fill_handle (root, id, dir_fd, out, err) < 0)
+  if (fill_handle (root, id, dir_fd, false, out, err) < 0)
     {
       close (dir_fd);
       return -1;

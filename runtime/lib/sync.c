@@ -1,5 +1,6 @@
 #include "config.h"
 #include "sync.h"
+#include "unix_socket.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -28,26 +29,8 @@ int
 sync_send_fd (int fd, enum sync_type type, int passed_fd, struct ward_error **err)
 {
   struct sync_message message = { .type = type };
-  struct iovec iov = { .iov_base = &message, .iov_len = offsetof (struct sync_message, text) + 1 };
-  union
-  {
-    char buf[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control = { 0 };
-  struct msghdr msg = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
-  };
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &passed_fd, sizeof (int));
-  ssize_t n;
-  do
-    n = sendmsg (fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return ward_fail (err, errno, "send fd to ward");
+  if (unix_send_with_fd (fd, &message, offsetof (struct sync_message, text) + 1, passed_fd, err) < 0)
+    return ward_error_prefix (err, "send fd to ward");
   return 0;
 }
 

@@ -4,7 +4,9 @@
  * master leaves it, over the console socket, as in runc's protocol. */
 #include "config.h"
 #include "terminal.h"
+#include "unix_socket.h"
 #include "cleanup.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,51 +30,13 @@
 /* ---------------------------------------------------------------------------
  * The console socket */
 
-/* sun_path holds 108 bytes; engines put their sockets in deep state
- * directories, so a longer path is reached through an fd of its directory,
- * as /proc/self/fd/N/name. */
-static int
-console_socket_address (const char *path, struct sockaddr_un *addr, int *dirfd, struct ward_error **err)
-{
-  memset (addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  size_t length = strlen (path);
-  if (length == 0)
-    return ward_fail (err, 0, "console socket: empty path");
-  if (length < sizeof addr->sun_path)
-    {
-      memcpy (addr->sun_path, path, length + 1);
-      return 0;
-    }
-  const char *slash = strrchr (path, '/');
-  if (slash == NULL || slash[1] == '\0')
-    return ward_fail (err, ENAMETOOLONG, "connect to console socket %s", path);
-  cleanup_free char *dir = strndup (path, slash == path ? 1 : (size_t)(slash - path));
-  if (dir == NULL)
-    return ward_fail (err, ENOMEM, "connect to console socket %s", path);
-  *dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (*dirfd < 0)
-    return ward_fail (err, errno, "connect to console socket %s: open %s", path, dir);
-  int n = snprintf (addr->sun_path, sizeof addr->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
-  if (n < 0 || (size_t)n >= sizeof addr->sun_path)
-    return ward_fail (err, ENAMETOOLONG, "connect to console socket %s", path);
-  return 0;
-}
-
 int
 terminal_connect_console_socket (const char *path, struct ward_error **err)
 {
-  struct sockaddr_un addr;
-  cleanup_close int dirfd = -1;
-  if (console_socket_address (path, &addr, &dirfd, err) < 0)
-    return -1;
-  cleanup_close int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int sock = unix_connect (path, err);
   if (sock < 0)
-    return ward_fail (err, errno, "connect to console socket %s: socket", path);
-  while (connect (sock, (struct sockaddr *)&addr, sizeof addr) < 0)
-    if (errno != EINTR)
-      return ward_fail (err, errno, "connect to console socket %s", path);
-  return steal_fd (&sock);
+    return ward_error_prefix (err, "console socket");
+  return sock;
 }
 
 /* "/dev/pts/N" from the kernel's pty number: the name the pty has in the
@@ -95,26 +59,8 @@ terminal_send_master (int console_socket, int master_fd, struct ward_error **err
   char name[PTY_NAME_MAX];
   if (pty_name (master, name, err) < 0)
     return -1;
-  union
-  {
-    char buffer[CMSG_SPACE (sizeof (int))];
-    struct cmsghdr align;
-  } control = { 0 };
-  struct iovec iov = { .iov_base = name, .iov_len = strlen (name) };
-  struct msghdr msg = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer, .msg_controllen = sizeof control.buffer
-  };
-  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &master, sizeof master);
-  ssize_t n;
-  do
-    n = sendmsg (sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return ward_fail (err, errno, "send the terminal over the console socket");
+  if (unix_send_with_fd (sock, name, strlen (name), master, err) < 0)
+    return ward_error_prefix (err, "send the terminal over the console socket");
   return 0;
 }
 
@@ -285,31 +231,6 @@ terminal_inherit_window_size (int master_fd)
   copy_window_size (ward_terminal (), master_fd);
 }
 
-/* ward's stdout may be a terminal some other program left non-blocking:
- * wait for room then, rather than lose the container's output. */
-static int
-write_all (int fd, const char *data, size_t length)
-{
-  while (length > 0)
-    {
-      ssize_t n = write (fd, data, length);
-      if (n < 0 && errno == EAGAIN)
-        {
-          struct pollfd room = { .fd = fd, .events = POLLOUT };
-          if (poll (&room, 1, -1) < 0 && errno != EINTR)
-            return -1;
-          continue;
-        }
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return -1;
-      data += n;
-      length -= n;
-    }
-  return 0;
-}
-
 /* Returns 1 when the container's side hung up, 0 to go on, -1 on error. */
 static int
 relay_output (struct relay *r, struct ward_error **err)
@@ -323,7 +244,7 @@ relay_output (struct relay *r, struct ward_error **err)
     return 1;
   if (n < 0)
     return ward_fail (err, errno, "terminal: read from the container");
-  if (write_all (STDOUT_FILENO, buffer, n) < 0)
+  if (fs_write_all (STDOUT_FILENO, buffer, n) < 0)
     return ward_fail (err, errno, "terminal: write to stdout");
   return 0;
 }

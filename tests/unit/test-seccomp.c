@@ -693,7 +693,7 @@ TEST (send_to_listener_errors)
   CHECK_INT_EQ (seccomp_send_to_listener (program, 0, 1, "{\"id\":\"c1\"}", &err), -1);
   if (CHECK (err != NULL))
     CHECK_STR_EQ (err->message,
-                  "seccomp listener /nonexistent/agent.sock: connect: No such file or directory");
+                  "seccomp listener: connect to /nonexistent/agent.sock: No such file or directory");
   ward_error_free (&err);
 
   CHECK_INT_EQ (seccomp_send_to_listener (program, 0, 1, "[]", &err), -1);

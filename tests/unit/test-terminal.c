@@ -224,7 +224,7 @@ TEST (connect_console_socket_error_names_the_path)
   CHECK_INT_EQ (terminal_connect_console_socket ("/nonexistent/console.sock", &err), -1);
   REQUIRE (err != NULL);
   CHECK_STR_EQ (err->message,
-                "connect to console socket /nonexistent/console.sock: No such file or directory");
+                "console socket: connect to /nonexistent/console.sock: No such file or directory");
   ward_error_free (&err);
 }
 
