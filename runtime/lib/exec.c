@@ -220,7 +220,7 @@ become_process (struct exec_context *x)
     goto fail;
   if (capabilities_before_user_switch (p, &err) < 0 || process_switch_user (p, true, &err) < 0
       || capabilities_after_user_switch (p, &err) < 0 || process_change_directory (p, &err) < 0
-      || process_default_environment ((struct spec_process *)p, &err) < 0
+      || process_default_environment (x->spec->process, &err) < 0
       || process_find_executable (p, &executable, &err) < 0)
     goto fail;
   if (p->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)

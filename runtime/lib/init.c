@@ -136,7 +136,7 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
     return -1;
   /* Resolved as the final user, in the final directory, so a missing or
    * non-executable program fails `create`, not a later `start`. */
-  if (process_default_environment ((struct spec_process *)process, err) < 0
+  if (process_default_environment (ctx->spec->process, err) < 0
       || process_find_executable (process, executable, err) < 0)
     return -1;
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -180,8 +180,7 @@ set_up_terminal (const struct init_context *ctx, struct ward_error **err)
   int master = terminal_setup_in_container (ctx->spec->process, err);
   if (master < 0)
     return -1;
-  int ret = terminal_send_master (ctx->console_fd, master, err);
-  return ret;
+  return terminal_send_master (ctx->console_fd, master, err);
 }
 
 static int

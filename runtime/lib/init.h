@@ -12,7 +12,7 @@
 
 struct init_context
 {
-  const struct spec *spec;
+  struct spec *spec;                     /* the init's own copy: it completes the process's environment */
   const char *bundle;                    /* absolute */
   const char *rootfs;                    /* absolute, resolved */
   int sync_fd;                           /* our end of the socketpair with ward */
