@@ -202,7 +202,8 @@ prepare (const struct init_context *ctx, char **executable, struct ward_error **
     return ward_fail (err, errno, "become root in the user namespace");
   if (namespaces_enter_time (spec, err) < 0 || namespaces_enter_cgroup (spec, err) < 0)
     return -1;
-  if (process_set_names (spec, err) < 0 || process_set_oom_score_adj (process, err) < 0)
+  if (process_set_names (spec, err) < 0 || process_set_oom_score_adj (process, err) < 0
+      || namespaces_bring_up_loopback (spec, err) < 0)
     return -1;
 
   /* mknod and mkdir must not be filtered by ward's own umask. */

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -193,5 +196,23 @@ namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err)
 {
   if (creates (spec, NS_CGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     return ward_fail (err, errno, "create cgroup namespace");
+  return 0;
+}
+
+int
+namespaces_bring_up_loopback (const struct spec *spec, struct ward_error **err)
+{
+  if (!creates (spec, NS_NETWORK))
+    return 0;
+  cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0)
+    return ward_fail (err, errno, "bring up lo: socket");
+  struct ifreq request = { 0 };
+  snprintf (request.ifr_name, sizeof request.ifr_name, "lo");
+  if (ioctl (sock, SIOCGIFFLAGS, &request) < 0)
+    return ward_fail (err, errno, "bring up lo");
+  request.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (sock, SIOCSIFFLAGS, &request) < 0)
+    return ward_fail (err, errno, "bring up lo");
   return 0;
 }

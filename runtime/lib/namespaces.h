@@ -35,4 +35,8 @@ int namespaces_enter_time (const struct spec *spec, struct ward_error **err);
 /* Init, once it is in its cgroups: a cgroup namespace rooted there. */
 int namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err);
 
+/* Init, in a network namespace it created: bring up "lo", as runc does, so
+ * that services on 127.0.0.1 work inside. */
+int namespaces_bring_up_loopback (const struct spec *spec, struct ward_error **err);
+
 #endif

@@ -477,3 +477,15 @@ def test_rro_makes_submounts_read_only_too(ward):
     assert "writable" in plain
     recursive = ward.run_ok(probe + "; true", with_dev_at_data("rro"))
     assert "Read-only file system" in recursive and "writable" not in recursive
+
+
+def test_loopback_is_up_in_a_new_network_namespace(ward):
+    """As with runc: a service on 127.0.0.1 inside works without the
+    container having to bring lo up (it could not, without CAP_NET_ADMIN)."""
+    out = ward.run_ok(
+        "ip -o link show lo; nc -l -p 5555 > /tmp/got & sleep 0.3; echo over-loopback | nc 127.0.0.1 5555; "
+        "wait; cat /tmp/got"
+    )
+    flags = out.split("<", 1)[1].split(">", 1)[0].split(",")
+    assert "UP" in flags
+    assert out.strip().endswith("over-loopback")
