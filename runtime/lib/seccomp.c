@@ -241,10 +241,14 @@ start_filter (struct compiler *c, const struct json_value *seccomp, struct ward_
                         action_name (&c->default_action));
   /* The init sets no_new_privs itself when the config asks for it; libseccomp
    * must not force it.  Raw return codes keep errno meaningful in messages.
-   * The binary tree keeps long allow lists cheap on every syscall. */
+   * The binary tree keeps long allow lists cheap on every syscall.  A call
+   * through an ABI the profile does not list (i386's int 0x80, x32) kills
+   * the whole process, not just the thread: that is how 32-bit socketcall
+   * and friends get around filters written for the native ABI. */
   if (set_attribute (c, SCMP_FLTATR_CTL_NNP, 0, "CTL_NNP", err) < 0
       || set_attribute (c, SCMP_FLTATR_API_SYSRAWRC, 1, "API_SYSRAWRC", err) < 0
-      || set_attribute (c, SCMP_FLTATR_CTL_OPTIMIZE, 2, "CTL_OPTIMIZE", err) < 0)
+      || set_attribute (c, SCMP_FLTATR_CTL_OPTIMIZE, 2, "CTL_OPTIMIZE", err) < 0
+      || set_attribute (c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS, "ACT_BADARCH", err) < 0)
     return -1;
   return 0;
 }

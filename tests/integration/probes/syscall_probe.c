@@ -212,6 +212,26 @@ do_int80 (void)
   return 0;
 }
 
+static void *
+int80_thread_main (void *unused)
+{
+  (void)unused;
+  do_int80 ();
+  return NULL;
+}
+
+/* The same call from a second thread: a filter that killed only the
+ * calling thread would let the process go on (and try again). */
+static long
+do_int80_in_a_thread (void)
+{
+  pthread_t thread;
+  if (pthread_create (&thread, NULL, int80_thread_main, NULL) != 0)
+    return -1;
+  pthread_join (thread, NULL);
+  return 0;
+}
+
 /* getpid through the x32 ABI (the __X32_SYSCALL_BIT on x86_64's number):
  * ENOSYS from a kernel without x32, unless the filter kills it first. */
 static long
@@ -457,6 +477,7 @@ main (int argc, char **argv)
 
   /* --- other ABIs -------------------------------------------------------------- */
   in_child ("int80", do_int80);
+  in_child ("int80_thread", do_int80_in_a_thread);
   in_child ("x32", do_x32);
 
   printf ("done\n");
