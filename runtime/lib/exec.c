@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,8 @@ struct exec_context
   struct seccomp_program *seccomp;
   int namespace_fds[NAMESPACE_COUNT]; /* -1: the same as ward's, nothing to join */
   int console_fd;
-  int report[2]; /* [0] ward's end, [1] the process's */
+  int report[2];        /* [0] ward's end, [1] the process's */
+  bool born_in_unified; /* the joiner was cloned into the container's cgroup2 directory */
 };
 
 static char **
@@ -253,7 +255,11 @@ join_and_spawn (struct exec_context *x)
 {
   struct ward_error *err = NULL;
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (x->state.cgroup.count > 0 && cgroup_enter (&x->state.cgroup, getpid (), &err) < 0)
+  /* Into the container's cgroups, the cheap way (see cgroup.h): clone3
+   * placed us in the cgroup2 one; the v1 ones we enter ourselves. */
+  if (x->state.cgroup.count > 0
+      && ((!x->born_in_unified && cgroup_enter_unified (&x->state.cgroup, getpid (), &err) < 0)
+          || cgroup_enter_self_v1 (&x->state.cgroup, &err) < 0))
     goto fail;
   for (size_t i = 0; i < NAMESPACE_COUNT; i++)
     if (x->namespace_fds[i] >= 0 && setns (x->namespace_fds[i], joined_namespaces[i].flag) < 0)
@@ -288,6 +294,28 @@ join_and_spawn (struct exec_context *x)
 fail:
   sync_send (x->report[1], SYNC_ERROR, err->message, NULL);
   _exit (1);
+}
+
+/* fork(2), straight into the container's cgroup2 directory when there is
+ * one (no migration to wait for). */
+static pid_t
+fork_into_cgroup (struct exec_context *x)
+{
+  struct ward_error *ignored = NULL;
+  cleanup_close int unified_fd = cgroup_open_unified (&x->state.cgroup, &ignored);
+  ward_error_free (&ignored);
+  if (unified_fd >= 0)
+    {
+      struct clone_args args
+          = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)unified_fd };
+      long pid = syscall (SYS_clone3, &args, sizeof args);
+      if (pid >= 0)
+        {
+          x->born_in_unified = true;
+          return (pid_t)pid;
+        }
+    }
+  return fork ();
 }
 
 static int
@@ -358,7 +386,7 @@ run (struct exec_context *x, int *exit_status, struct ward_error **err)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->report) < 0)
     return ward_fail (err, errno, "socketpair");
 
-  pid_t joiner = fork ();
+  pid_t joiner = fork_into_cgroup (x);
   if (joiner < 0)
     return ward_fail (err, errno, "fork");
   if (joiner == 0)
