@@ -35,5 +35,6 @@ command_fn cmd_update;
 command_fn cmd_events;
 command_fn cmd_features;
 command_fn cmd_exec;
+command_fn cmd_policy;
 
 #endif

@@ -22,6 +22,7 @@ static const struct command commands[] = {
   { "list", cmd_list },     { "spec", cmd_spec },   { "pause", cmd_pause },
   { "resume", cmd_resume }, { "ps", cmd_ps },       { "update", cmd_update },
   { "events", cmd_events }, { "exec", cmd_exec },   { "features", cmd_features },
+  { "policy", cmd_policy },
 };
 
 static void
@@ -46,6 +47,7 @@ print_usage (FILE *out)
          "  events   print a container's resource statistics and OOM events\n"
          "  exec     run a new process in a running container\n"
          "  features print the OCI features ward supports, as JSON\n"
+         "  policy   list and show the policy profiles (list, show NAME)\n"
          "  spec     write a default config.json\n"
          "\n"
          "Global options:\n"
