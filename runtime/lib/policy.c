@@ -3,6 +3,7 @@
  * rather than a silently missing restriction. */
 #include "config.h"
 #include "policy.h"
+#include "policy_tables.h"
 #include "cleanup.h"
 #include "json.h"
 #include "json_field.h"
@@ -19,23 +20,19 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-struct named_bit
-{
-  const char *name;
-  unsigned bit;
-};
-
-static const struct named_bit namespace_names[] = {
+const struct policy_named_bit policy_namespace_names[] = {
   { "pid", POLICY_NS_PID },     { "ipc", POLICY_NS_IPC },       { "uts", POLICY_NS_UTS },
   { "mount", POLICY_NS_MOUNT }, { "cgroup", POLICY_NS_CGROUP }, { "network", POLICY_NS_NETWORK },
   { "user", POLICY_NS_USER },
 };
+const size_t policy_namespace_names_count = WARD_ARRAY_SIZE (policy_namespace_names);
 
-static const struct named_bit device_names[] = {
+const struct policy_named_bit policy_device_names[] = {
   { "null", POLICY_DEV_NULL },     { "zero", POLICY_DEV_ZERO },       { "full", POLICY_DEV_FULL },
   { "random", POLICY_DEV_RANDOM }, { "urandom", POLICY_DEV_URANDOM }, { "tty", POLICY_DEV_TTY },
   { "ptmx", POLICY_DEV_PTMX },     { "pts", POLICY_DEV_PTS },         { "console", POLICY_DEV_CONSOLE },
 };
+const size_t policy_device_names_count = WARD_ARRAY_SIZE (policy_device_names);
 
 static const struct
 {
@@ -305,7 +302,7 @@ check_capability (const struct reader *r, const struct json_value *item, const c
 
 struct bit_table
 {
-  const struct named_bit *table;
+  const struct policy_named_bit *table;
   size_t count;
   const char *what;
   unsigned bits;
@@ -327,7 +324,7 @@ check_named_bit (const struct reader *r, const struct json_value *item, const ch
 
 static int
 read_bits (const struct reader *r, const struct json_value *object, const char *parent, const char *key,
-           const struct named_bit *table, size_t count, const char *what, unsigned *out)
+           const struct policy_named_bit *table, size_t count, const char *what, unsigned *out)
 {
   struct bit_table t = { table, count, what, 0 };
   if (read_list (r, object, parent, key, check_named_bit, &t, NULL, NULL) < 0)
@@ -357,8 +354,8 @@ read_choice (const struct reader *r, const struct json_value *object, const char
 
 /* ---- sections ---- */
 
-static const char *const network_choices[] = { "new", "new-or-joined", NULL };
-static const char *const breach_choices[] = { "kill", "freeze", NULL };
+const char *const policy_network_choices[] = { "new", "new-or-joined", NULL };
+const char *const policy_breach_choices[] = { "kill", "freeze", NULL };
 
 static int
 read_capabilities (const struct reader *r, const struct json_value *root, struct policy *p)
@@ -469,10 +466,10 @@ read_namespaces (const struct reader *r, const struct json_value *root, struct p
   const struct json_value *o;
   int network;
   if (read_object (r, root, "", "namespaces", keys, &o) < 0
-      || read_bits (r, o, "namespaces", "required", namespace_names, WARD_ARRAY_SIZE (namespace_names),
-                    "namespace", &p->namespaces_required)
+      || read_bits (r, o, "namespaces", "required", policy_namespace_names,
+                    WARD_ARRAY_SIZE (policy_namespace_names), "namespace", &p->namespaces_required)
           < 0
-      || read_choice (r, o, "namespaces", "network", network_choices, &network) < 0)
+      || read_choice (r, o, "namespaces", "network", policy_network_choices, &network) < 0)
     return -1;
   p->network = network == 0 ? POLICY_NETWORK_NEW : POLICY_NETWORK_NEW_OR_JOINED;
   return 0;
@@ -484,8 +481,8 @@ read_devices (const struct reader *r, const struct json_value *root, struct poli
   static const char *const keys[] = { "allowed", NULL };
   const struct json_value *o;
   return read_object (r, root, "", "devices", keys, &o) < 0
-          || read_bits (r, o, "devices", "allowed", device_names, WARD_ARRAY_SIZE (device_names), "device",
-                        &p->devices_allowed)
+          || read_bits (r, o, "devices", "allowed", policy_device_names,
+                        WARD_ARRAY_SIZE (policy_device_names), "device", &p->devices_allowed)
               < 0
       ? -1
       : 0;
@@ -622,16 +619,9 @@ read_egress (const struct reader *r, const struct json_value *root, struct polic
       : 0;
 }
 
-enum limit_kind
-{
-  LIMIT_DURATION,
-  LIMIT_SIZE,
-  LIMIT_COUNT,
-};
-
 static int
 read_limit (const struct reader *r, const struct json_value *o, const char *parent, const char *key,
-            enum limit_kind kind, struct policy_limit *out)
+            enum policy_limit_kind kind, struct policy_limit *out)
 {
   static const char *const keys[] = { "default", "maximum", NULL };
   char path[FIELD_PATH_MAX], default_path[FIELD_PATH_MAX];
@@ -699,7 +689,7 @@ read_watchdog (const struct reader *r, const struct json_value *root, struct pol
       || read_limit (r, o, "watchdog", "connections", LIMIT_COUNT, &p->watchdog_connections) < 0
       || read_limit (r, o, "watchdog", "connectRate", LIMIT_COUNT, &p->watchdog_connect_rate) < 0
       || read_budget (r, o, &p->watchdog_budget) < 0
-      || read_choice (r, o, "watchdog", "onBreach", breach_choices, &breach) < 0
+      || read_choice (r, o, "watchdog", "onBreach", policy_breach_choices, &breach) < 0
       || read_duration (r, o, "watchdog", "grace", &p->watchdog_grace) < 0)
     return -1;
   p->watchdog_on_breach = breach == 0 ? POLICY_BREACH_KILL : POLICY_BREACH_FREEZE;
@@ -922,203 +912,5 @@ policy_list (const char *dir, char ***names, size_t *count, struct ward_error **
     qsort (list, n, sizeof *list, compare_names);
   *names = list;
   *count = n;
-  return 0;
-}
-
-/* ---- rendering ---- */
-
-static void
-write_strings (struct json_writer *w, const char *key, char **items, size_t count)
-{
-  jw_key (w, key);
-  jw_begin_array (w);
-  for (size_t i = 0; i < count; i++)
-    jw_string (w, items[i]);
-  jw_end_array (w);
-}
-
-static void
-write_bits (struct json_writer *w, const char *key, const struct named_bit *table, size_t count,
-            unsigned bits)
-{
-  jw_key (w, key);
-  jw_begin_array (w);
-  for (size_t i = 0; i < count; i++)
-    if (bits & table[i].bit)
-      jw_string (w, table[i].name);
-  jw_end_array (w);
-}
-
-static void
-write_duration (struct json_writer *w, const char *key, uint64_t seconds)
-{
-  char text[32];
-  snprintf (text, sizeof text, "%" PRIu64 "s", seconds);
-  jw_key_string (w, key, text);
-}
-
-static void
-write_size (struct json_writer *w, const char *key, uint64_t bytes)
-{
-  char text[32];
-  snprintf (text, sizeof text, "%" PRIu64, bytes);
-  jw_key_string (w, key, text);
-}
-
-static void
-write_limit (struct json_writer *w, const char *key, const struct policy_limit *l, enum limit_kind kind)
-{
-  jw_key (w, key);
-  jw_begin_object (w);
-  if (kind == LIMIT_DURATION)
-    {
-      write_duration (w, "default", l->default_value);
-      write_duration (w, "maximum", l->maximum);
-    }
-  else if (kind == LIMIT_SIZE)
-    {
-      write_size (w, "default", l->default_value);
-      write_size (w, "maximum", l->maximum);
-    }
-  else
-    {
-      jw_key (w, "default");
-      jw_uint (w, l->default_value);
-      jw_key (w, "maximum");
-      jw_uint (w, l->maximum);
-    }
-  jw_end_object (w);
-}
-
-static void
-write_resources (struct json_writer *w, const char *key, const struct policy_resources *r)
-{
-  jw_key (w, key);
-  jw_begin_object (w);
-  jw_key_int (w, "pids", r->pids);
-  write_size (w, "memory", r->memory);
-  jw_key_int (w, "cpuQuota", r->cpu_quota);
-  jw_key_int (w, "cpuPeriod", (long long)r->cpu_period);
-  jw_end_object (w);
-}
-
-static void
-write_policy (struct json_writer *w, const struct policy *p)
-{
-  char mode[16];
-  jw_begin_object (w);
-  jw_key_string (w, "name", p->name);
-  jw_key_string (w, "description", p->description);
-  jw_key (w, "capabilities");
-  jw_begin_object (w);
-  write_strings (w, "maximum", p->capabilities_maximum, p->capabilities_count);
-  jw_end_object (w);
-  jw_key_bool (w, "noNewPrivileges", p->no_new_privileges);
-  jw_key_bool (w, "readonlyRootfs", p->readonly_rootfs);
-  jw_key (w, "user");
-  jw_begin_object (w);
-  jw_key_bool (w, "forceNonRoot", p->user_force_non_root);
-  jw_key_int (w, "uid", p->user_uid);
-  jw_key_int (w, "gid", p->user_gid);
-  jw_end_object (w);
-  jw_key (w, "tmpfs");
-  jw_begin_array (w);
-  for (size_t i = 0; i < p->tmpfs_count; i++)
-    {
-      jw_begin_object (w);
-      jw_key_string (w, "destination", p->tmpfs[i].destination);
-      write_size (w, "size", p->tmpfs[i].size);
-      snprintf (mode, sizeof mode, "%04o", p->tmpfs[i].mode);
-      jw_key_string (w, "mode", mode);
-      jw_end_object (w);
-    }
-  jw_end_array (w);
-  write_strings (w, "maskedPaths", p->masked_paths, p->masked_paths_count);
-  write_strings (w, "readonlyPaths", p->readonly_paths, p->readonly_paths_count);
-  jw_key_string (w, "seccomp", p->seccomp);
-  jw_key (w, "namespaces");
-  jw_begin_object (w);
-  write_bits (w, "required", namespace_names, WARD_ARRAY_SIZE (namespace_names), p->namespaces_required);
-  jw_key_string (w, "network", network_choices[p->network == POLICY_NETWORK_NEW ? 0 : 1]);
-  jw_end_object (w);
-  jw_key (w, "devices");
-  jw_begin_object (w);
-  write_bits (w, "allowed", device_names, WARD_ARRAY_SIZE (device_names), p->devices_allowed);
-  jw_end_object (w);
-  write_strings (w, "forbiddenBindSources", p->forbidden_bind_sources, p->forbidden_bind_sources_count);
-  jw_key (w, "rlimits");
-  jw_begin_object (w);
-  for (size_t i = 0; i < p->rlimits_count; i++)
-    {
-      jw_key (w, p->rlimits[i].name);
-      jw_uint (w, p->rlimits[i].value);
-    }
-  jw_end_object (w);
-  jw_key (w, "resources");
-  jw_begin_object (w);
-  write_resources (w, "default", &p->resources_default);
-  write_resources (w, "maximum", &p->resources_maximum);
-  jw_end_object (w);
-  jw_key (w, "lsm");
-  jw_begin_object (w);
-  jw_key_string (w, "apparmorProfile", p->apparmor_profile);
-  jw_key_string (w, "selinuxLabel", p->selinux_label);
-  jw_end_object (w);
-  jw_key (w, "landlock");
-  jw_begin_object (w);
-  jw_key_bool (w, "enabled", p->landlock_enabled);
-  write_strings (w, "writablePaths", p->landlock_writable_paths, p->landlock_writable_paths_count);
-  jw_key_bool (w, "connectPortsFromEgress", p->landlock_connect_ports_from_egress);
-  jw_end_object (w);
-  jw_key (w, "egress");
-  jw_begin_object (w);
-  jw_key_bool (w, "enabled", p->egress_enabled);
-  write_strings (w, "allow", p->egress_allow, p->egress_allow_count);
-  jw_key_bool (w, "annotationsMayExtend", p->egress_annotations_may_extend);
-  jw_key_bool (w, "blockPrivateRanges", p->egress_block_private_ranges);
-  jw_key_bool (w, "blockMetadata", p->egress_block_metadata);
-  jw_end_object (w);
-  jw_key (w, "watchdog");
-  jw_begin_object (w);
-  write_limit (w, "timeout", &p->watchdog_timeout, LIMIT_DURATION);
-  write_limit (w, "cpuSeconds", &p->watchdog_cpu_seconds, LIMIT_COUNT);
-  write_limit (w, "egressBytes", &p->watchdog_egress_bytes, LIMIT_SIZE);
-  write_limit (w, "connections", &p->watchdog_connections, LIMIT_COUNT);
-  write_limit (w, "connectRate", &p->watchdog_connect_rate, LIMIT_COUNT);
-  jw_key (w, "budget");
-  jw_begin_object (w);
-  write_limit (w, "units", &p->watchdog_budget.units, LIMIT_COUNT);
-  jw_key (w, "rates");
-  jw_begin_object (w);
-  jw_key (w, "cpuSecond");
-  jw_uint (w, p->watchdog_budget.cpu_second);
-  jw_key (w, "wallMinute");
-  jw_uint (w, p->watchdog_budget.wall_minute);
-  jw_key (w, "egressMebibyte");
-  jw_uint (w, p->watchdog_budget.egress_mebibyte);
-  jw_key (w, "connection");
-  jw_uint (w, p->watchdog_budget.connection);
-  jw_end_object (w);
-  jw_end_object (w);
-  jw_key_string (w, "onBreach", breach_choices[p->watchdog_on_breach == POLICY_BREACH_KILL ? 0 : 1]);
-  write_duration (w, "grace", p->watchdog_grace);
-  jw_end_object (w);
-  jw_end_object (w);
-}
-
-int
-policy_to_json (const struct policy *policy, char **out, struct ward_error **err)
-{
-  struct json_writer *w = jw_new (true);
-  if (w == NULL)
-    return ward_fail (err, ENOMEM, "render policy %s", policy->name);
-  write_policy (w, policy);
-  size_t length;
-  const char *text = jw_text (w, &length);
-  char *copy = text ? strndup (text, length) : NULL;
-  jw_free (w);
-  if (copy == NULL)
-    return ward_fail (err, ENOMEM, "render policy %s", policy->name);
-  *out = copy;
   return 0;
 }
