@@ -147,6 +147,72 @@ add_hierarchy (struct cgroup *cg, const char *mount, const char *self_cgroup, co
 }
 
 int
+cgroup_each_mount (cgroup_mount_visitor *visit, void *ctx, struct ward_error **err)
+{
+  cleanup_fclose FILE *mounts = fopen ("/proc/self/mountinfo", "re");
+  if (mounts == NULL)
+    return ward_fail (err, errno, "open /proc/self/mountinfo");
+  char *line = NULL;
+  size_t size = 0;
+  int ret = 0;
+  while (ret == 0 && getline (&line, &size, mounts) > 0)
+    {
+      /* "id parent major:minor root mountpoint options ... - fstype source superoptions" */
+      char mount_point[4096], fs_type[64], options[1024];
+      char *dash = strstr (line, " - ");
+      if (dash == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mount_point) != 1
+          || sscanf (dash + 3, "%63s %*s %1023s", fs_type, options) != 2)
+        continue;
+      if (strncmp (mount_point, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0
+          || strchr (mount_point + sizeof CGROUP_ROOT, '/'))
+        continue;
+      bool unified = strcmp (fs_type, "cgroup2") == 0;
+      if (!unified && strcmp (fs_type, "cgroup") != 0)
+        continue;
+      /* The /proc/self/cgroup key of a v1 hierarchy is its controllers
+       * (and name=...) joined by commas, as in its mount options. */
+      char key[1024] = "";
+      char *save = NULL;
+      for (char *tok = unified ? NULL : strtok_r (options, ",", &save); tok;
+           tok = strtok_r (NULL, ",", &save))
+        {
+          if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0 || strncmp (tok, "release_agent", 13) == 0
+              || strcmp (tok, "clone_children") == 0 || strcmp (tok, "noprefix") == 0
+              || strcmp (tok, "xattr") == 0 || strcmp (tok, "cpuset_v2_mode") == 0)
+            continue;
+          if (key[0])
+            strncat (key, ",", sizeof key - strlen (key) - 1);
+          strncat (key, tok, sizeof key - strlen (key) - 1);
+        }
+      struct cgroup_mount m = {
+        .mount_point = mount_point,
+        .name = mount_point + sizeof CGROUP_ROOT,
+        .unified = unified,
+        .key = key,
+      };
+      ret = visit (&m, ctx, err);
+    }
+  free (line);
+  return ret;
+}
+
+struct resolving
+{
+  struct cgroup *out;
+  const char *self_cgroup, *cgroups_path, *id;
+};
+
+static int
+add_mounted_hierarchy (const struct cgroup_mount *m, void *ctx, struct ward_error **err)
+{
+  struct resolving *r = ctx;
+  unsigned controllers
+      = m->unified ? controllers_of_v2_dir (m->mount_point) : controllers_of_v1_options (m->key);
+  return add_hierarchy (r->out, m->mount_point, r->self_cgroup, m->key, m->unified, controllers,
+                        r->cgroups_path, r->id, err);
+}
+
+int
 cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, struct ward_error **err)
 {
   memset (out, 0, sizeof *out);
@@ -175,48 +241,8 @@ cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, st
       return ret;
     }
 
-  cleanup_fclose FILE *mounts = fopen ("/proc/self/mountinfo", "re");
-  if (mounts == NULL)
-    return ward_fail (err, errno, "open /proc/self/mountinfo");
-  char *line = NULL;
-  size_t size = 0;
-  int ret = 0;
-  while (ret == 0 && getline (&line, &size, mounts) > 0)
-    {
-      char mount_point[4096], fs_type[64], options[1024];
-      char *dash = strstr (line, " - ");
-      if (dash == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mount_point) != 1
-          || sscanf (dash + 3, "%63s %*s %1023s", fs_type, options) != 2)
-        continue;
-      if (strncmp (mount_point, CGROUP_ROOT "/", sizeof CGROUP_ROOT) != 0
-          || strchr (mount_point + sizeof CGROUP_ROOT, '/'))
-        continue;
-      if (strcmp (fs_type, "cgroup2") == 0)
-        ret = add_hierarchy (out, mount_point, self_cgroup, "", true, controllers_of_v2_dir (mount_point),
-                             cgroups_path, id, err);
-      else if (strcmp (fs_type, "cgroup") == 0)
-        {
-          /* The /proc/self/cgroup key is the hierarchy's controllers (and
-           * name=...) joined by commas, as in its mount options. */
-          char key[1024] = "";
-          cleanup_free char *copy = strdup (options);
-          char *save = NULL;
-          for (char *tok = copy ? strtok_r (copy, ",", &save) : NULL; tok; tok = strtok_r (NULL, ",", &save))
-            {
-              if (strcmp (tok, "rw") == 0 || strcmp (tok, "ro") == 0
-                  || strncmp (tok, "release_agent", 13) == 0 || strcmp (tok, "clone_children") == 0
-                  || strcmp (tok, "noprefix") == 0 || strcmp (tok, "xattr") == 0
-                  || strcmp (tok, "cpuset_v2_mode") == 0)
-                continue;
-              if (key[0])
-                strncat (key, ",", sizeof key - strlen (key) - 1);
-              strncat (key, tok, sizeof key - strlen (key) - 1);
-            }
-          ret = add_hierarchy (out, mount_point, self_cgroup, key, false, controllers_of_v1_options (options),
-                               cgroups_path, id, err);
-        }
-    }
-  free (line);
+  struct resolving r = { .out = out, .self_cgroup = self_cgroup, .cgroups_path = cgroups_path, .id = id };
+  int ret = cgroup_each_mount (add_mounted_hierarchy, &r, err);
   if (ret == 0 && out->count == 0)
     return ward_fail (err, 0, "no cgroup hierarchy is mounted under %s", CGROUP_ROOT);
   return ret;

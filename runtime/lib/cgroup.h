@@ -46,6 +46,18 @@ struct cgroup
 };
 
 int cgroup_detect_layout (enum cgroup_layout *out, struct ward_error **err);
+
+/* A hierarchy mounted at /sys/fs/cgroup/<name>. */
+struct cgroup_mount
+{
+  const char *mount_point;
+  const char *name;
+  bool unified;
+  const char *key; /* its /proc/self/cgroup key: the controllers, "" for cgroup2 */
+};
+typedef int cgroup_mount_visitor (const struct cgroup_mount *mount, void *ctx, struct ward_error **err);
+/* Visit every mounted hierarchy (stops at the first visitor failure). */
+int cgroup_each_mount (cgroup_mount_visitor *visit, void *ctx, struct ward_error **err);
 const char *cgroup_layout_name (enum cgroup_layout layout);
 
 /* Where the container's cgroup is, from linux.cgroupsPath (may be NULL)

@@ -205,6 +205,38 @@ source_is_directory (const char *source)
   return stat (source, &st) < 0 || S_ISDIR (st.st_mode);
 }
 
+struct cgroup_mounting
+{
+  int dir_fd;
+  const char *destination;
+  bool own_namespace;
+  unsigned long flags;
+};
+
+static int
+mount_one_hierarchy (const struct cgroup_mount *m, void *ctx, struct ward_error **err)
+{
+  const struct cgroup_mounting *c = ctx;
+  if (mkdirat (c->dir_fd, m->name, 0755) < 0 && errno != EEXIST)
+    return ward_fail (err, errno, "mkdir %s/%s", c->destination, m->name);
+  char sub[PROC_FD_PATH_MAX + 4096];
+  snprintf (sub, sizeof sub, "/proc/self/fd/%d/%s", c->dir_fd, m->name);
+  if (c->own_namespace)
+    {
+      if (mount ("cgroup", sub, m->unified ? "cgroup2" : "cgroup", c->flags, m->unified ? NULL : m->key) < 0)
+        return ward_fail (err, errno, "mount cgroup %s on %s/%s", m->name, c->destination, m->name);
+      return 0;
+    }
+  /* Without a cgroup namespace a fresh mount would show the whole host
+   * hierarchy: show the container's own cgroup only. */
+  cleanup_free char *own = cgroup_self_path (m->key);
+  char source[8192];
+  snprintf (source, sizeof source, "%s%s", m->mount_point, own ? own : "/");
+  if (mount (source, sub, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return ward_fail (err, errno, "bind cgroup %s on %s/%s", source, c->destination, m->name);
+  return mounts_remount_bind (sub, c->flags, err);
+}
+
 /* On v1 and hybrid hosts a "cgroup" mount is a tmpfs holding one mount per
  * hierarchy; in a new cgroup namespace each shows the container's own
  * cgroup as its root.  On a pure v2 host it is a single cgroup2 mount. */
@@ -228,62 +260,13 @@ mount_cgroup (int rootfs_fd, int target_fd, const char *destination, bool own_na
   cleanup_close int dir_fd = fs_open_in_root (rootfs_fd, destination, O_RDONLY | O_DIRECTORY, err);
   if (dir_fd < 0)
     return -1;
-  cleanup_fclose FILE *mounts = fopen ("/proc/self/mountinfo", "re");
-  if (mounts == NULL)
-    return ward_fail (err, errno, "open /proc/self/mountinfo");
-  char *line = NULL;
-  size_t size = 0;
-  int ret = 0;
-  while (ret == 0 && getline (&line, &size, mounts) > 0)
-    {
-      /* "... mountpoint options - fstype source superoptions" */
-      char mount_point[4096], fs_type[64], super_options[1024];
-      char *dash = strstr (line, " - ");
-      if (dash == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mount_point) != 1
-          || sscanf (dash + 3, "%63s %*s %1023s", fs_type, super_options) != 2)
-        continue;
-      if (strncmp (mount_point, "/sys/fs/cgroup/", 15) != 0)
-        continue;
-      const char *name = mount_point + 15;
-      if (strchr (name, '/'))
-        continue;
-      bool v2 = strcmp (fs_type, "cgroup2") == 0;
-      if (!v2 && strcmp (fs_type, "cgroup") != 0)
-        continue;
-      if (mkdirat (dir_fd, name, 0755) < 0 && errno != EEXIST)
-        {
-          ret = ward_fail (err, errno, "mkdir %s/%s", destination, name);
-          break;
-        }
-      char sub[PROC_FD_PATH_MAX + 4096];
-      snprintf (sub, sizeof sub, "/proc/self/fd/%d/%s", dir_fd, name);
-      /* Keep only the controller names from the super options. */
-      char controllers[1024] = "";
-      for (char *tok = strtok (super_options, ","); tok && !v2; tok = strtok (NULL, ","))
-        if (strcmp (tok, "rw") != 0 && strcmp (tok, "ro") != 0)
-          {
-            if (controllers[0])
-              strncat (controllers, ",", sizeof controllers - strlen (controllers) - 1);
-            strncat (controllers, tok, sizeof controllers - strlen (controllers) - 1);
-          }
-      unsigned long cg_flags = o->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-      if (own_namespace)
-        {
-          if (mount ("cgroup", sub, v2 ? "cgroup2" : "cgroup", cg_flags, v2 ? NULL : controllers) < 0)
-            ret = ward_fail (err, errno, "mount cgroup %s on %s/%s", name, destination, name);
-          continue;
-        }
-      /* Without a cgroup namespace a fresh mount would show the whole
-       * host hierarchy: show the container's own cgroup only. */
-      cleanup_free char *own = cgroup_self_path (v2 ? "" : controllers);
-      char source[8192];
-      snprintf (source, sizeof source, "%s%s", mount_point, own ? own : "/");
-      if (mount (source, sub, NULL, MS_BIND | MS_REC, NULL) < 0)
-        ret = ward_fail (err, errno, "bind cgroup %s on %s/%s", source, destination, name);
-      else
-        ret = mounts_remount_bind (sub, cg_flags, err);
-    }
-  free (line);
+  struct cgroup_mounting c = {
+    .dir_fd = dir_fd,
+    .destination = destination,
+    .own_namespace = own_namespace,
+    .flags = o->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+  };
+  int ret = cgroup_each_mount (mount_one_hierarchy, &c, err);
   if (ret == 0 && (o->flags & MS_RDONLY))
     {
       char top[PROC_FD_PATH_MAX];
