@@ -1,15 +1,21 @@
-/* ward policy list | show NAME: the policy profiles as ward reads them.
- * `show` renders the loaded struct rather than echoing the file, so what it
- * prints is what ward will enforce (durations in seconds, sizes in bytes),
- * and it loads back as the same profile. */
+/* ward policy list | show NAME | explain --bundle B [--policy P]: the
+ * policy profiles as ward reads them.  `show` renders the loaded struct
+ * rather than echoing the file, so what it prints is what ward will enforce
+ * (durations in seconds, sizes in bytes), and it loads back as the same
+ * profile.  `explain` runs the tighten-only merge over a bundle's
+ * config.json and prints each decision; nothing is created or run. */
 #include "config.h"
 #include "commands.h"
 #include "options.h"
 #include "policy.h"
+#include "policy_merge.h"
+#include "spec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
 
@@ -69,11 +75,108 @@ policy_show_command (const char *dir, const char *name, struct ward_error **err)
   return 0;
 }
 
+struct explain_options
+{
+  const char *bundle;
+  const char *policy;
+};
+
+enum
+{
+  OPT_EXPLAIN_BUNDLE = 'b',
+  OPT_EXPLAIN_POLICY = 'p',
+};
+
+static const struct option explain_options_table[] = {
+  { "bundle", required_argument, NULL, OPT_EXPLAIN_BUNDLE },
+  { "policy", required_argument, NULL, OPT_EXPLAIN_POLICY },
+  { NULL, 0, NULL, 0 },
+};
+
+static int
+explain_option (void *ctx, int option, const char *value, struct ward_error **err)
+{
+  struct explain_options *o = ctx;
+  switch (option)
+    {
+    case OPT_EXPLAIN_BUNDLE:
+      o->bundle = value;
+      return 0;
+    case OPT_EXPLAIN_POLICY:
+      o->policy = value;
+      return 0;
+    }
+  return ward_fail (err, 0, "unknown option");
+}
+
+static void
+print_report (const struct merge_report *report)
+{
+  for (size_t i = 0; i < report->count; i++)
+    {
+      const struct merge_entry *e = &report->entries[i];
+      printf ("%-8s %s: %s\n", merge_kind_name (e->kind), e->field, e->reason);
+    }
+}
+
+/* Exit 1 when the merge refuses anything: `ward create` would refuse the
+ * same config.  The merge runs from the bundle directory, as create's does,
+ * so that relative bind sources resolve where they will be mounted from. */
+static int
+policy_explain_command (const char *dir, int argc, char **argv, struct ward_error **err)
+{
+  struct explain_options o = { .bundle = NULL, .policy = POLICY_DEFAULT_NAME };
+  static const char usage[] = "policy explain --bundle B [--policy P]";
+  int first
+      = options_parse ("policy explain", argc, argv, "b:p:", explain_options_table, explain_option, &o, err);
+  if (first < 0 || options_expect_operands ("policy explain", argc, argv, first, 0, usage, err) < 0)
+    return -1;
+  if (o.bundle == NULL)
+    return ward_fail (err, 0, "policy explain: --bundle is required: %s", usage);
+  struct policy *policy = NULL;
+  struct spec *spec = NULL;
+  char *config_path = NULL;
+  if (policy_load (dir, o.policy, &policy, err) < 0)
+    return -1;
+  if (asprintf (&config_path, "%s/config.json", o.bundle) < 0)
+    {
+      policy_free (policy);
+      return ward_fail (err, ENOMEM, "config.json");
+    }
+  int ret = spec_load (config_path, &spec, err);
+  free (config_path);
+  if (ret == 0 && chdir (o.bundle) < 0)
+    ret = ward_fail (err, errno, "chdir %s", o.bundle);
+  if (ret < 0)
+    {
+      policy_free (policy);
+      return -1;
+    }
+  struct merge_report report = { 0 };
+  struct ward_error *refusal = NULL;
+  ret = policy_merge (policy, spec, &report, &refusal);
+  bool refused = ret < 0 && refusal->errnum == 0;
+  if (ret < 0 && !refused)
+    {
+      *err = refusal; /* an allocation failure, not a decision */
+      refusal = NULL;
+    }
+  else
+    print_report (&report);
+  ward_error_free (&refusal);
+  merge_report_clear (&report);
+  spec_free (spec);
+  policy_free (policy);
+  if (ret < 0 && !refused)
+    return -1;
+  return refused ? 1 : 0;
+}
+
 int
 cmd_policy (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
   (void)global;
-  static const char usage[] = "policy list | policy show NAME";
+  static const char usage[] = "policy list | policy show NAME | policy explain --bundle B [--policy P]";
   int first = options_parse ("policy", argc, argv, "", no_options, no_option, NULL, err);
   if (first < 0)
     return -1;
@@ -94,6 +197,6 @@ cmd_policy (struct global_options *global, int argc, char **argv, struct ward_er
       return policy_show_command (dir, argv[first + 1], err);
     }
   if (strcmp (sub, "explain") == 0)
-    return ward_fail (err, 0, "policy explain: not implemented yet");
+    return policy_explain_command (dir, argc - first, argv + first, err);
   return ward_fail (err, 0, "policy: unknown subcommand \"%s\": %s", sub, usage);
 }

@@ -51,5 +51,29 @@ def test_unknown_and_malformed_profiles_are_refused(tmp_path):
     assert_error(policy("show", "broken", policy_dir=tmp_path), "broken.json")
 
 
-def test_explain_is_not_there_yet():
-    assert_error(policy("explain", "--bundle", "."), "not implemented")
+def explain(bundle, *options):
+    return policy("explain", "--bundle", str(bundle.path), *options)
+
+
+def test_explain_tightens_and_refuses_field_by_field(bundle):
+    """The issue's example: every capability, a writable root, the Docker
+    socket mounted.  Capabilities and root are tightened; the socket is
+    refused; nothing is run."""
+    every = ["CAP_SYS_ADMIN", "CAP_NET_RAW", "CAP_CHOWN", "CAP_SYS_PTRACE"]
+    bundle.config["process"]["capabilities"] = {k: every for k in ("bounding", "effective", "permitted")}
+    bundle.config["root"]["readonly"] = False
+    bundle.add_mount("/var/run/docker.sock", "bind", "/var/run/docker.sock", ["rbind"])
+    bundle.write_config()
+    result = explain(bundle)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(l.startswith("changed") and "process.capabilities.bounding" in l and "CAP_SYS_ADMIN" in l for l in lines)
+    assert any(l.startswith("changed") and "root.readonly" in l for l in lines)
+    assert any(l.startswith("refused") and "/var/run/docker.sock" in l for l in lines)
+
+
+def test_explain_of_a_config_the_policy_accepts_exits_zero(bundle):
+    bundle.write_config()
+    result = explain(bundle, "--policy", "agent-dev")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not any(line.startswith("refused") for line in result.stdout.splitlines())
