@@ -9,18 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
-
-static int
-no_option (void *ctx, int option, const char *value, struct ward_error **err)
-{
-  return 0;
-}
-
 int
 cmd_features (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
-  int first = options_parse ("features", argc, argv, "", no_options, no_option, NULL, err);
+  int first = options_parse_none ("features", argc, argv, err);
   if (first < 0 || options_expect_operands ("features", argc, argv, first, 0, "features", err) < 0)
     return -1;
   char *json = NULL;

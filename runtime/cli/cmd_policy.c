@@ -17,18 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
-
-static int
-no_option (void *ctx, int option, const char *value, struct ward_error **err)
-{
-  (void)ctx;
-  (void)option;
-  (void)value;
-  (void)err;
-  return 0;
-}
-
 /* A broken profile is reported and skipped so that the others still show;
  * the exit status says something was wrong. */
 static int
@@ -177,7 +165,7 @@ cmd_policy (struct global_options *global, int argc, char **argv, struct ward_er
 {
   (void)global;
   static const char usage[] = "policy list | policy show NAME | policy explain --bundle B [--policy P]";
-  int first = options_parse ("policy", argc, argv, "", no_options, no_option, NULL, err);
+  int first = options_parse_none ("policy", argc, argv, err);
   if (first < 0)
     return -1;
   if (first >= argc)

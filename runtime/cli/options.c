@@ -69,3 +69,16 @@ options_parse_int64 (const char *command, const char *option, const char *value,
   *out = n;
   return 0;
 }
+
+static int
+no_option (void *ctx, int option, const char *value, struct ward_error **err)
+{
+  return 0;
+}
+
+int
+options_parse_none (const char *command, int argc, char **argv, struct ward_error **err)
+{
+  static const struct option none[] = { { NULL, 0, NULL, 0 } };
+  return options_parse (command, argc, argv, "", none, no_option, NULL, err);
+}

@@ -17,6 +17,10 @@ int options_parse (const char *command, int argc, char **argv, const char *short
                    const struct option *long_options, option_handler *handle, void *ctx,
                    struct ward_error **err);
 
+/* For commands that take no options: refuses any, returns the index of
+ * the first operand. */
+int options_parse_none (const char *command, int argc, char **argv, struct ward_error **err);
+
 /* Exactly `wanted` operands after options, else "<command>: expected ...". */
 int options_expect_operands (const char *command, int argc, char **argv, int first, int wanted,
                              const char *usage, struct ward_error **err);
