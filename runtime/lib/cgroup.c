@@ -8,12 +8,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -502,14 +504,6 @@ write_membership (const struct cgroup *cg, enum hierarchies which, const char *f
 }
 
 int
-cgroup_enter (const struct cgroup *cg, pid_t pid, struct ward_error **err)
-{
-  char text[32];
-  snprintf (text, sizeof text, "%d", pid);
-  return write_membership (cg, EVERY_HIERARCHY, "cgroup.procs", text, err);
-}
-
-int
 cgroup_enter_v1 (const struct cgroup *cg, pid_t pid, struct ward_error **err)
 {
   char text[32];
@@ -533,11 +527,28 @@ cgroup_enter_self_v1 (const struct cgroup *cg, struct ward_error **err)
   return write_membership (cg, V1_HIERARCHIES, "tasks", "0", err);
 }
 
-int
-cgroup_open_unified (const struct cgroup *cg, struct ward_error **err)
+pid_t
+cgroup_clone (const struct cgroup *cg, int namespace_flags, bool *in_unified)
 {
   const struct cgroup_hierarchy *unified = unified_hierarchy (cg);
-  return unified ? open_dir (unified->path, err) : -1;
+  cleanup_close int unified_fd = unified ? open (unified->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  *in_unified = false;
+  if (unified_fd >= 0)
+    {
+      struct clone_args args = {
+        .flags = (uint64_t)namespace_flags | CLONE_INTO_CGROUP,
+        .exit_signal = SIGCHLD,
+        .cgroup = (uint64_t)unified_fd,
+      };
+      long pid = syscall (SYS_clone3, &args, sizeof args);
+      if (pid >= 0)
+        {
+          *in_unified = true;
+          return (pid_t)pid;
+        }
+      /* Kernels before 5.7 and the like: the caller moves the child. */
+    }
+  return (pid_t)syscall (SYS_clone, SIGCHLD | namespace_flags, NULL, NULL, NULL, 0);
 }
 
 static void

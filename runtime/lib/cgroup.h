@@ -67,9 +67,6 @@ int cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out
 /* Make the directories (cpusets filled from their parents) and write the
  * limits.  On failure, what was made is removed again. */
 int cgroup_create (struct cgroup *cg, const struct resources *r, struct ward_error **err);
-/* Move `pid` into every hierarchy's directory. */
-int cgroup_enter (const struct cgroup *cg, pid_t pid, struct ward_error **err);
-
 /* Migrating a process (cgroup.procs) waits for an RCU grace period, about
  * 10 ms here; a single-threaded process moving itself through a v1
  * hierarchy's `tasks` file does not, nor does a child created straight
@@ -83,9 +80,10 @@ int cgroup_enter_self_v1 (const struct cgroup *cg, struct ward_error **err);
  * or into the unified one (when clone3 could not place it there). */
 int cgroup_enter_v1 (const struct cgroup *cg, pid_t pid, struct ward_error **err);
 int cgroup_enter_unified (const struct cgroup *cg, pid_t pid, struct ward_error **err);
-/* An fd of the container's cgroup2 directory for CLONE_INTO_CGROUP, or -1
- * when there is no unified hierarchy. */
-int cgroup_open_unified (const struct cgroup *cg, struct ward_error **err);
+/* Like fork(2), with the child in new namespaces (CLONE_NEW* flags) and,
+ * where the host has cgroup2, created straight into cg's cgroup2
+ * directory (*in_unified); otherwise the caller moves it there. */
+pid_t cgroup_clone (const struct cgroup *cg, int namespace_flags, bool *in_unified);
 /* Write limits again (`update`). */
 int cgroup_apply (const struct cgroup *cg, const struct resources *r, struct ward_error **err);
 /* Remove the directories ward made (they must be empty of processes). */

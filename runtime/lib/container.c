@@ -34,7 +34,6 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <linux/sched.h>
 #include <unistd.h>
 
 /* Everything create makes, so a failure at any step can undo it. */
@@ -268,44 +267,6 @@ serve_init (struct creation *c, int sync_fd, struct ward_error **err)
     }
 }
 
-static bool
-creates_user_namespace (const struct spec *spec)
-{
-  return spec->linux_config.namespaces[NS_USER].requested
-      && spec->linux_config.namespaces[NS_USER].path == NULL;
-}
-
-/* Like fork(2), but the child starts in its new namespaces and, where the
- * host has cgroup2, already in the container's cgroup2 directory (no
- * migration to wait for).  *in_unified says whether it did. */
-static pid_t
-clone_init (struct creation *c, bool *in_unified)
-{
-  int flags = namespaces_clone_flags (c->spec);
-  struct ward_error *ignored = NULL;
-  cleanup_close int unified_fd = cgroup_open_unified (&c->cgroup, &ignored);
-  ward_error_free (&ignored);
-  if (unified_fd >= 0)
-    {
-      struct clone_args args = {
-        .flags = (uint64_t)flags | CLONE_INTO_CGROUP,
-        .exit_signal = SIGCHLD,
-        .cgroup = (uint64_t)unified_fd,
-      };
-      long pid = syscall (SYS_clone3, &args, sizeof args);
-      if (pid >= 0)
-        {
-          *in_unified = true;
-          return (pid_t)pid;
-        }
-      /* Kernels before 5.7: the parent moves the init instead. */
-      if (errno != ENOSYS && errno != E2BIG && errno != EINVAL)
-        return -1;
-    }
-  *in_unified = false;
-  return (pid_t)syscall (SYS_clone, SIGCHLD | flags, NULL, NULL, NULL, 0);
-}
-
 static int
 spawn_init (struct creation *c, struct ward_error **err)
 {
@@ -322,7 +283,8 @@ spawn_init (struct creation *c, struct ward_error **err)
       return -1;
     }
   bool in_unified = false;
-  pid_t pid = clone_init (c, &in_unified);
+  /* Like fork(2), but the child starts in its new namespaces. */
+  pid_t pid = cgroup_clone (&c->cgroup, namespaces_clone_flags (c->spec), &in_unified);
   if (pid == 0)
     {
       close (parent_end);
@@ -336,7 +298,7 @@ spawn_init (struct creation *c, struct ward_error **err)
         .state_lock_fd = c->state.lock_fd,
         .preserve_fds = c->options->preserve_fds + c->listen_fds,
         .seccomp = c->seccomp,
-        .cgroup = creates_user_namespace (c->spec) ? NULL : &c->cgroup,
+        .cgroup = namespaces_creates (c->spec, NS_USER) ? NULL : &c->cgroup,
         .no_pivot = c->options->no_pivot,
         .no_new_keyring = c->options->no_new_keyring,
       };
@@ -359,7 +321,7 @@ spawn_init (struct creation *c, struct ward_error **err)
    * say over the host's cgroupfs). */
   if (namespaces_write_id_mappings (pid, c->spec, err) < 0)
     return -1;
-  if (creates_user_namespace (c->spec) && cgroup_enter_v1 (&c->cgroup, pid, err) < 0)
+  if (namespaces_creates (c->spec, NS_USER) && cgroup_enter_v1 (&c->cgroup, pid, err) < 0)
     return -1;
   if (!in_unified && cgroup_enter_unified (&c->cgroup, pid, err) < 0)
     return -1;

@@ -34,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,28 +295,6 @@ fail:
   _exit (1);
 }
 
-/* fork(2), straight into the container's cgroup2 directory when there is
- * one (no migration to wait for). */
-static pid_t
-fork_into_cgroup (struct exec_context *x)
-{
-  struct ward_error *ignored = NULL;
-  cleanup_close int unified_fd = cgroup_open_unified (&x->state.cgroup, &ignored);
-  ward_error_free (&ignored);
-  if (unified_fd >= 0)
-    {
-      struct clone_args args
-          = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)unified_fd };
-      long pid = syscall (SYS_clone3, &args, sizeof args);
-      if (pid >= 0)
-        {
-          x->born_in_unified = true;
-          return (pid_t)pid;
-        }
-    }
-  return fork ();
-}
-
 static int
 write_pid_file (const char *path, pid_t pid, struct ward_error **err)
 {
@@ -386,7 +363,7 @@ run (struct exec_context *x, int *exit_status, struct ward_error **err)
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, x->report) < 0)
     return ward_fail (err, errno, "socketpair");
 
-  pid_t joiner = fork_into_cgroup (x);
+  pid_t joiner = cgroup_clone (&x->state.cgroup, 0, &x->born_in_unified);
   if (joiner < 0)
     return ward_fail (err, errno, "fork");
   if (joiner == 0)

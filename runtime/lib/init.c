@@ -37,13 +37,6 @@
 #endif
 
 static bool
-creates_user_namespace (const struct spec *spec)
-{
-  return spec->linux_config.namespaces[NS_USER].requested
-      && spec->linux_config.namespaces[NS_USER].path == NULL;
-}
-
-static bool
 in_user_namespace (const struct spec *spec)
 {
   return spec->linux_config.namespaces[NS_USER].requested;
@@ -198,7 +191,7 @@ prepare (const struct init_context *ctx, char **executable, struct ward_error **
     return -1;
   if (namespaces_join_paths (spec, err) < 0)
     return -1;
-  if (creates_user_namespace (spec) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+  if (namespaces_creates (spec, NS_USER) && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     return ward_fail (err, errno, "become root in the user namespace");
   if (namespaces_enter_time (spec, err) < 0 || namespaces_enter_cgroup (spec, err) < 0)
     return -1;

@@ -24,8 +24,8 @@ static const int clone_flag_of[NS_KIND_COUNT] = {
   [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = CLONE_NEWTIME,
 };
 
-static bool
-creates (const struct spec *spec, enum spec_namespace_kind kind)
+bool
+namespaces_creates (const struct spec *spec, enum spec_namespace_kind kind)
 {
   return spec->linux_config.namespaces[kind].requested && spec->linux_config.namespaces[kind].path == NULL;
 }
@@ -35,13 +35,13 @@ namespaces_validate (const struct spec *spec, struct ward_error **err)
 {
   const struct spec_linux *l = &spec->linux_config;
   bool has_maps = l->uid_mappings_count > 0 || l->gid_mappings_count > 0;
-  if (has_maps && !creates (spec, NS_USER))
+  if (has_maps && !namespaces_creates (spec, NS_USER))
     return ward_fail (err, 0, "config.json: linux.uidMappings: set, but no new user namespace is requested");
-  if (creates (spec, NS_USER) && (l->uid_mappings_count == 0 || l->gid_mappings_count == 0))
+  if (namespaces_creates (spec, NS_USER) && (l->uid_mappings_count == 0 || l->gid_mappings_count == 0))
     return ward_fail (err, 0,
                       "config.json: linux.uidMappings and linux.gidMappings are required with a new user "
                       "namespace");
-  if ((l->time_monotonic.present || l->time_boottime.present) && !creates (spec, NS_TIME))
+  if ((l->time_monotonic.present || l->time_boottime.present) && !namespaces_creates (spec, NS_TIME))
     return ward_fail (err, 0, "config.json: linux.timeOffsets: set, but no new time namespace is requested");
   if (!spec->linux_config.namespaces[NS_MOUNT].requested)
     return ward_fail (err, 0, "config.json: linux.namespaces: a mount namespace is required");
@@ -53,7 +53,7 @@ namespaces_clone_flags (const struct spec *spec)
 {
   int flags = 0;
   for (int kind = 0; kind < NS_KIND_COUNT; kind++)
-    if (kind != NS_CGROUP && kind != NS_TIME && creates (spec, kind))
+    if (kind != NS_CGROUP && kind != NS_TIME && namespaces_creates (spec, kind))
       flags |= clone_flag_of[kind];
   return flags;
 }
@@ -126,7 +126,7 @@ write_mapping (pid_t pid, const char *file, const struct spec_id_mapping *maps, 
 int
 namespaces_write_id_mappings (pid_t pid, const struct spec *spec, struct ward_error **err)
 {
-  if (!creates (spec, NS_USER))
+  if (!namespaces_creates (spec, NS_USER))
     return 0;
   const struct spec_linux *l = &spec->linux_config;
   if (write_mapping (pid, "uid_map", l->uid_mappings, l->uid_mappings_count, err) < 0
@@ -179,7 +179,7 @@ write_time_offsets (const struct spec *spec, struct ward_error **err)
 int
 namespaces_enter_time (const struct spec *spec, struct ward_error **err)
 {
-  if (!creates (spec, NS_TIME))
+  if (!namespaces_creates (spec, NS_TIME))
     return 0;
   /* unshare places only our future children in the new namespace; the
    * offsets must be written before anyone enters it, then we enter it
@@ -194,7 +194,7 @@ namespaces_enter_time (const struct spec *spec, struct ward_error **err)
 int
 namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err)
 {
-  if (creates (spec, NS_CGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+  if (namespaces_creates (spec, NS_CGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     return ward_fail (err, errno, "create cgroup namespace");
   return 0;
 }
@@ -202,7 +202,7 @@ namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err)
 int
 namespaces_bring_up_loopback (const struct spec *spec, struct ward_error **err)
 {
-  if (!creates (spec, NS_NETWORK))
+  if (!namespaces_creates (spec, NS_NETWORK))
     return 0;
   cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0)

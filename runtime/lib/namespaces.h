@@ -4,10 +4,14 @@
 #ifndef WARD_NAMESPACES_H
 #define WARD_NAMESPACES_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
 #include "spec.h"
+
+/* Does the container get a new namespace of this kind (listed, no path)? */
+bool namespaces_creates (const struct spec *spec, enum spec_namespace_kind kind);
 
 /* Refuse combinations that cannot work (maps without a user namespace,
  * time offsets without a time namespace, ...), before anything is made. */
