@@ -39,7 +39,7 @@ container_read_status (const char *root, const char *id, struct container_state 
         return ward_fail (err, 0, "container \"%s\" does not exist", id);
       return ward_fail (err, errno, "open %s", path);
     }
-  if (state_read_unlocked (root, id, state, err) < 0)
+  if (state_read_at (dir_fd, id, state, err) < 0)
     return -1;
   *status = state_status (dir_fd, state);
   return 0;

@@ -226,9 +226,8 @@ parse_state (const char *id, const char *text, size_t length, struct container_s
   return ret;
 }
 
-static int
-read_state_at (int dir_fd, const char *id, const char *root, struct container_state *out,
-               struct ward_error **err)
+int
+state_read_at (int dir_fd, const char *id, struct container_state *out, struct ward_error **err)
 {
   memset (out, 0, sizeof *out);
   cleanup_free char *text = NULL;
@@ -244,10 +243,11 @@ read_state_at (int dir_fd, const char *id, const char *root, struct container_st
       ward_error_free (&read_err);
       /* Still being created: nothing but the id is known yet. */
       out->id = strdup (id);
-      if (asprintf (&out->bundle, "%s", "") < 0 || asprintf (&out->rootfs, "%s", "") < 0
-          || asprintf (&out->created, "%s", "") < 0)
+      out->bundle = strdup ("");
+      out->rootfs = strdup ("");
+      out->created = strdup ("");
+      if (out->id == NULL || out->bundle == NULL || out->rootfs == NULL || out->created == NULL)
         return ward_fail (err, ENOMEM, "container \"%s\"", id);
-      (void)root;
       return 0;
     }
   return parse_state (id, text, length, out, err);
@@ -256,19 +256,7 @@ read_state_at (int dir_fd, const char *id, const char *root, struct container_st
 int
 state_read (struct state_handle *handle, struct container_state *out, struct ward_error **err)
 {
-  return read_state_at (handle->dir_fd, handle->id, handle->root, out, err);
-}
-
-int
-state_read_unlocked (const char *root, const char *id, struct container_state *out, struct ward_error **err)
-{
-  cleanup_free char *path = NULL;
-  if (asprintf (&path, "%s/%s", root, id) < 0)
-    return ward_fail (err, ENOMEM, "container \"%s\"", id);
-  cleanup_close int dir_fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    return ward_fail (err, errno == ENOENT ? 0 : errno, "container \"%s\" does not exist", id);
-  return read_state_at (dir_fd, id, root, out, err);
+  return state_read_at (handle->dir_fd, handle->id, out, err);
 }
 
 void

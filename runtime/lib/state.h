@@ -64,9 +64,9 @@ int state_write (struct state_handle *handle, const struct container_state *stat
 /* Read state.json; a directory without one (create in progress) reads as
  * pid 0, which state_status reports as "creating". */
 int state_read (struct state_handle *handle, struct container_state *out, struct ward_error **err);
-/* Read without locking, for `list`, which must not wait on busy ids. */
-int state_read_unlocked (const char *root, const char *id, struct container_state *out,
-                         struct ward_error **err);
+/* Read the state of a container directory already open, without taking
+ * its lock: `state`, `list` and `ps` must not wait on busy ids. */
+int state_read_at (int dir_fd, const char *id, struct container_state *out, struct ward_error **err);
 void state_clear (struct container_state *state);
 
 enum container_status state_status (int dir_fd, const struct container_state *state);
