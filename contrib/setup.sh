@@ -24,8 +24,9 @@ fi
 # daemons, in temporary directories).
 packages=(
   build-essential autoconf automake libtool pkg-config
-  libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libapparmor-dev
+  libyajl-dev libseccomp-dev libcap-dev libselinux1-dev libapparmor-dev libnftables-dev
   busybox-static python3 python3-pytest python3-yaml iproute2
+  dnsmasq-base nftables tmux
   runc crun
   containerd docker.io podman umoci skopeo
 )
