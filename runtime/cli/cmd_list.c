@@ -68,7 +68,8 @@ collect (const char *root, struct entry **out, size_t *count, struct ward_error 
   size_t capacity = 0;
   while ((d = readdir (dir)) != NULL)
     {
-      if (d->d_name[0] == '.')
+      /* Hidden entries and the cache are not containers. */
+      if (d->d_name[0] == '.' || strchr (d->d_name, '@'))
         continue;
       if (*count == capacity)
         {

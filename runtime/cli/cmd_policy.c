@@ -7,6 +7,8 @@
 #include "config.h"
 #include "commands.h"
 #include "options.h"
+#include "cleanup.h"
+#include "container_policy.h"
 #include "policy.h"
 #include "policy_merge.h"
 #include "spec.h"
@@ -107,13 +109,13 @@ print_report (const struct merge_report *report)
     }
 }
 
-/* Exit 1 when the merge refuses anything: `ward create` would refuse the
- * same config.  The merge runs from the bundle directory, as create's does,
- * so that relative bind sources resolve where they will be mounted from. */
+/* Exit 1 when the policy refuses the config: `ward create` would refuse
+ * it the same way, since both go through container_policy_apply (the
+ * policy chosen as create would choose it, unless --policy names one). */
 static int
-policy_explain_command (const char *dir, int argc, char **argv, struct ward_error **err)
+policy_explain_command (const struct ward_conf *conf, int argc, char **argv, struct ward_error **err)
 {
-  struct explain_options o = { .bundle = NULL, .policy = POLICY_DEFAULT_NAME };
+  struct explain_options o = { 0 };
   static const char usage[] = "policy explain --bundle B [--policy P]";
   int first
       = options_parse ("policy explain", argc, argv, "b:p:", explain_options_table, explain_option, &o, err);
@@ -121,40 +123,36 @@ policy_explain_command (const char *dir, int argc, char **argv, struct ward_erro
     return -1;
   if (o.bundle == NULL)
     return ward_fail (err, 0, "policy explain: --bundle is required: %s", usage);
-  struct policy *policy = NULL;
+  cleanup_free char *config_path = NULL;
   struct spec *spec = NULL;
-  char *config_path = NULL;
-  if (policy_load (dir, o.policy, &policy, err) < 0)
-    return -1;
   if (asprintf (&config_path, "%s/config.json", o.bundle) < 0)
+    return ward_fail (err, ENOMEM, "config.json");
+  if (spec_load (config_path, &spec, err) < 0)
+    return -1;
+  if (spec->process == NULL)
     {
-      policy_free (policy);
-      return ward_fail (err, ENOMEM, "config.json");
+      spec_free (spec);
+      return ward_fail (err, 0, "config.json: process: required field is missing");
     }
-  int ret = spec_load (config_path, &spec, err);
-  free (config_path);
-  if (ret == 0 && chdir (o.bundle) < 0)
-    ret = ward_fail (err, errno, "chdir %s", o.bundle);
-  if (ret < 0)
-    {
-      policy_free (policy);
-      return -1;
-    }
-  struct merge_report report = { 0 };
+  struct container_policy applied;
   struct ward_error *refusal = NULL;
-  ret = policy_merge (policy, spec, &report, &refusal);
-  bool refused = ret < 0 && refusal->errnum == 0;
+  int ret = container_policy_apply (conf, spec, o.bundle, o.policy, NULL, &applied, &refusal);
+  bool refused = ret < 0 && refusal->errnum == 0 && applied.policy != NULL;
   if (ret < 0 && !refused)
     {
-      *err = refusal; /* an allocation failure, not a decision */
+      *err = refusal; /* the policy could not be chosen or read: not a decision */
       refusal = NULL;
     }
+  else if (applied.policy == NULL)
+    printf ("policy %s: nothing is changed\n", applied.name);
   else
-    print_report (&report);
+    {
+      printf ("policy %s\n", applied.name);
+      print_report (&applied.report);
+    }
   ward_error_free (&refusal);
-  merge_report_clear (&report);
+  container_policy_clear (&applied);
   spec_free (spec);
-  policy_free (policy);
   if (ret < 0 && !refused)
     return -1;
   return refused ? 1 : 0;
@@ -171,20 +169,21 @@ cmd_policy (struct global_options *global, int argc, char **argv, struct ward_er
   if (first >= argc)
     return ward_fail (err, 0, "policy: expected a subcommand: %s", usage);
   const char *sub = argv[first];
-  const char *dir = policy_directory ();
+  struct ward_conf *conf = NULL;
+  if (ward_conf_load (&conf, err) < 0)
+    return -1;
+  const char *dir = container_policy_directory (conf);
+  int ret;
   if (strcmp (sub, "list") == 0)
-    {
-      if (argc - first != 1)
-        return ward_fail (err, 0, "policy list: expected no arguments");
-      return policy_list_command (dir, err);
-    }
-  if (strcmp (sub, "show") == 0)
-    {
-      if (argc - first != 2)
-        return ward_fail (err, 0, "policy show: expected one profile name: policy show NAME");
-      return policy_show_command (dir, argv[first + 1], err);
-    }
-  if (strcmp (sub, "explain") == 0)
-    return policy_explain_command (dir, argc - first, argv + first, err);
-  return ward_fail (err, 0, "policy: unknown subcommand \"%s\": %s", sub, usage);
+    ret = argc - first != 1 ? ward_fail (err, 0, "policy list: expected no arguments")
+                            : policy_list_command (dir, err);
+  else if (strcmp (sub, "show") == 0)
+    ret = argc - first != 2 ? ward_fail (err, 0, "policy show: expected one profile name: policy show NAME")
+                            : policy_show_command (dir, argv[first + 1], err);
+  else if (strcmp (sub, "explain") == 0)
+    ret = policy_explain_command (conf, argc - first, argv + first, err);
+  else
+    ret = ward_fail (err, 0, "policy: unknown subcommand \"%s\": %s", sub, usage);
+  ward_conf_free (conf);
+  return ret;
 }

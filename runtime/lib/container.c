@@ -3,6 +3,7 @@
 #include "capabilities.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container_policy.h"
 #include "devices.h"
 #include "fs.h"
 #include "hooks.h"
@@ -47,6 +48,8 @@ struct creation
   bool state_made;
   int start_fd;
   pid_t init_pid;
+  struct ward_conf *conf;
+  struct container_policy policy;
   struct seccomp_program *seccomp;
   struct resources *resources;
   struct cgroup cgroup;
@@ -100,6 +103,19 @@ resolve_rootfs (struct creation *c, struct ward_error **err)
   return 0;
 }
 
+/* The policy before anything else looks at the config: every later step
+ * sees the tightened one. */
+static int
+apply_policy (struct creation *c, struct ward_error **err)
+{
+  cleanup_free char *cache_dir = NULL;
+  if (asprintf (&cache_dir, "%s/%s", c->options->root, STATE_CACHE_DIR) < 0)
+    return ward_fail (err, ENOMEM, "policy");
+  if (ward_conf_load (&c->conf, err) < 0)
+    return -1;
+  return container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err);
+}
+
 /* Everything that can be refused from config.json alone is refused here,
  * before any process or directory exists. */
 static int
@@ -122,6 +138,8 @@ validate (struct creation *c, struct ward_error **err)
           || devices_add_cgroup_rules (c->spec, c->resources, err) < 0)
         return -1;
     }
+  if (container_policy_limit_resources (&c->policy, &c->resources, err) < 0)
+    return -1;
   if (c->spec->process->terminal && c->options->console_socket == NULL && c->options->console_fd < 0)
     return ward_fail (err, 0, "config.json: process.terminal: a terminal needs --console-socket");
   return 0;
@@ -298,6 +316,8 @@ spawn_init (struct creation *c, struct ward_error **err)
         .state_lock_fd = c->state.lock_fd,
         .preserve_fds = c->options->preserve_fds + c->listen_fds,
         .seccomp = c->seccomp,
+        .policy_seccomp = c->policy.seccomp,
+        .landlock = c->policy.landlock ? &c->policy.landlock_rules : NULL,
         .cgroup = namespaces_creates (c->spec, NS_USER) ? NULL : &c->cgroup,
         .no_pivot = c->options->no_pivot,
         .no_new_keyring = c->options->no_new_keyring,
@@ -345,6 +365,9 @@ record_state (struct creation *c, struct ward_error **err)
     ret = fs_write_file_atomic (c->state.dir_fd, STATE_CONFIG_FILE, c->spec->doc->text, c->spec->doc->length,
                                 0600, err);
   if (ret == 0)
+    ret = fs_write_file_atomic (c->state.dir_fd, STATE_POLICY_FILE, c->policy.name, strlen (c->policy.name),
+                                0600, err);
+  if (ret == 0)
     ret = state_write (&c->state, &st, err);
   state_borrowed_free (&st);
   return ret;
@@ -387,7 +410,7 @@ container_create (const struct create_options *options, struct create_result *re
   int ret = -1;
 
   if (state_validate_id (options->id, err) < 0 || resolve_bundle (&c, err) < 0 || load_spec (&c, err) < 0
-      || resolve_rootfs (&c, err) < 0 || validate (&c, err) < 0)
+      || apply_policy (&c, err) < 0 || resolve_rootfs (&c, err) < 0 || validate (&c, err) < 0)
     goto out;
   /* In a pid namespace that already has processes, they can see our init
    * before it execs: run from a sealed copy (re-executes; nothing exists
@@ -419,6 +442,8 @@ out:
     close (c.console_fd);
   state_close (&c.state);
   seccomp_program_free (c.seccomp);
+  container_policy_clear (&c.policy);
+  ward_conf_free (c.conf);
   resources_free (c.resources);
   cgroup_clear (&c.cgroup);
   spec_free (c.spec);

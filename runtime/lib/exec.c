@@ -16,6 +16,7 @@
 #include "capabilities.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container_policy.h"
 #include "fs.h"
 #include "json.h"
 #include "json_field.h"
@@ -71,6 +72,8 @@ struct exec_context
   struct container_state state;
   struct spec *spec; /* the container's config, its process replaced by ours */
   struct seccomp_program *seccomp;
+  struct ward_conf *conf;
+  struct container_policy policy;     /* the one create chose, applied again to our process */
   int namespace_fds[NAMESPACE_COUNT]; /* -1: the same as ward's, nothing to join */
   int console_fd;
   int report[2];        /* [0] ward's end, [1] the process's */
@@ -145,6 +148,24 @@ amend_process (const struct exec_options *o, struct spec_process *p, struct ward
   return 0;
 }
 
+/* An exec'd process is held to the policy its container was created
+ * under: `--cap`, `--process` or `--user 0` cannot ask for more. */
+static int
+apply_recorded_policy (struct exec_context *x, struct ward_error **err)
+{
+  const struct exec_options *o = x->options;
+  cleanup_free char *recorded = NULL, *policy_path = NULL, *cache_dir = NULL;
+  size_t length = 0;
+  if (asprintf (&policy_path, "%s/%s/%s", o->root, o->id, STATE_POLICY_FILE) < 0
+      || asprintf (&cache_dir, "%s/%s", o->root, STATE_CACHE_DIR) < 0)
+    return ward_fail (err, ENOMEM, "exec");
+  if (fs_read_file (policy_path, &recorded, &length, err) < 0)
+    return ward_error_prefix (err, "container \"%s\": its policy", o->id);
+  if (ward_conf_load (&x->conf, err) < 0)
+    return -1;
+  return container_policy_apply (x->conf, x->spec, x->state.bundle, recorded, cache_dir, &x->policy, err);
+}
+
 static int
 load_process (struct exec_context *x, struct ward_error **err)
 {
@@ -173,6 +194,8 @@ load_process (struct exec_context *x, struct ward_error **err)
   else if (x->spec->process == NULL || amend_process (o, x->spec->process, err) < 0)
     return x->spec->process ? -1
                             : ward_fail (err, 0, "container \"%s\" has no process to base exec on", o->id);
+  if (apply_recorded_policy (x, err) < 0)
+    return -1;
   if (process_validate (x->spec->process, err) < 0 || capabilities_validate (x->spec->process, err) < 0
       || lsm_validate (x->spec, err) < 0)
     return -1;
@@ -200,6 +223,25 @@ open_namespaces (struct exec_context *x, struct ward_error **err)
   return 0;
 }
 
+/* As the init confines itself (init.c): Landlock, the config's filter,
+ * then the policy's on top. */
+static int
+confine (const struct exec_context *x, int *notify_fd, struct ward_error **err)
+{
+  struct landlock_result reached;
+  int policy_notify_fd = -1;
+  if (x->policy.landlock && landlock_apply (&x->policy.landlock_rules, &reached, err) < 0)
+    return -1;
+  if (x->seccomp && seccomp_program_load (x->seccomp, notify_fd, err) < 0)
+    return -1;
+  if (x->policy.seccomp && seccomp_program_load (x->policy.seccomp, &policy_notify_fd, err) < 0)
+    return -1;
+  /* The kernel gives one listener per filter chain: at most one fd came back. */
+  if (policy_notify_fd >= 0)
+    *notify_fd = policy_notify_fd;
+  return 0;
+}
+
 /* The process itself: already in every namespace and cgroup. */
 __attribute__ ((noreturn)) static void
 become_process (struct exec_context *x)
@@ -217,7 +259,7 @@ become_process (struct exec_context *x)
     }
   if (lsm_apply_exec_labels (p, &err) < 0 || process_set_rlimits (p, &err) < 0)
     goto fail;
-  if (!p->no_new_privileges && x->seccomp && seccomp_program_load (x->seccomp, &notify_fd, &err) < 0)
+  if (!p->no_new_privileges && confine (x, &notify_fd, &err) < 0)
     goto fail;
   if (capabilities_before_user_switch (p, &err) < 0 || process_switch_user (p, true, &err) < 0
       || capabilities_after_user_switch (p, &err) < 0 || process_change_directory (p, &err) < 0
@@ -229,7 +271,7 @@ become_process (struct exec_context *x)
       ward_fail (&err, errno, "set no_new_privs");
       goto fail;
     }
-  if (p->no_new_privileges && x->seccomp && seccomp_program_load (x->seccomp, &notify_fd, &err) < 0)
+  if (p->no_new_privileges && confine (x, &notify_fd, &err) < 0)
     goto fail;
   if (notify_fd >= 0)
     {
@@ -431,6 +473,8 @@ container_exec (const struct exec_options *options, int *exit_status, struct war
   if (x.report[0] >= 0)
     close (x.report[0]);
   seccomp_program_free (x.seccomp);
+  container_policy_clear (&x.policy);
+  ward_conf_free (x.conf);
   spec_free (x.spec);
   state_clear (&x.state);
   return ret;

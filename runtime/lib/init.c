@@ -85,16 +85,17 @@ harden_root (const struct init_context *ctx, struct ward_error **err)
   return rootfs_finalize (spec, err);
 }
 
-/* Load the seccomp filter; with SCMP_ACT_NOTIFY, ward passes the listener
+/* Load one seccomp filter; with SCMP_ACT_NOTIFY, ward passes the listener
  * fd on to the agent before we go on (the runtime spec has the agent see
  * the container while it is still being created). */
 static int
-load_seccomp (const struct init_context *ctx, struct ward_error **err)
+load_one_filter (const struct init_context *ctx, const struct seccomp_program *program,
+                 struct ward_error **err)
 {
   int notify_fd = -1;
-  if (ctx->seccomp == NULL)
+  if (program == NULL)
     return 0;
-  if (seccomp_program_load (ctx->seccomp, &notify_fd, err) < 0)
+  if (seccomp_program_load (program, &notify_fd, err) < 0)
     return -1;
   if (notify_fd < 0)
     return 0;
@@ -103,6 +104,21 @@ load_seccomp (const struct init_context *ctx, struct ward_error **err)
   if (ret < 0)
     return -1;
   return sync_expect (ctx->sync_fd, SYNC_GO, "ward", err);
+}
+
+/* The kernel-enforced layers, once the mounts are final: Landlock first
+ * (its own setup calls must not meet the filters), then the config's
+ * filter and the policy's on top; the kernel runs both on every call and
+ * the stricter answer wins. */
+static int
+confine (const struct init_context *ctx, struct ward_error **err)
+{
+  struct landlock_result reached;
+  if (ctx->landlock && landlock_apply (ctx->landlock, &reached, err) < 0)
+    return -1;
+  if (load_one_filter (ctx, ctx->seccomp, err) < 0)
+    return -1;
+  return load_one_filter (ctx, ctx->policy_seccomp, err);
 }
 
 /* Who the process is and what it may do, most privileged step first: each
@@ -118,9 +134,10 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
   /* Limits while still privileged: raising a hard limit needs it. */
   if (process_set_rlimits (process, err) < 0)
     return -1;
-  /* Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which
-   * the capability sets below may take away: load it while we have it. */
-  if (seccomp_needs_privilege && load_seccomp (ctx, err) < 0)
+  /* Without no_new_privs, installing a filter (or a Landlock domain) needs
+   * CAP_SYS_ADMIN, which the capability sets below may take away: load it
+   * while we have it. */
+  if (seccomp_needs_privilege && confine (ctx, err) < 0)
     return -1;
   if (capabilities_before_user_switch (process, err) < 0 || process_switch_user (process, true, err) < 0
       || capabilities_after_user_switch (process, err) < 0)
@@ -135,7 +152,7 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ward_fail (err, errno, "set no_new_privs");
   /* Last, so the filter constrains as little of ward's own work as possible. */
-  if (!seccomp_needs_privilege && load_seccomp (ctx, err) < 0)
+  if (!seccomp_needs_privilege && confine (ctx, err) < 0)
     return -1;
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cgroup.h"
+#include "landlock.h"
 #include "seccomp.h"
 #include "spec.h"
 
@@ -23,7 +24,9 @@ struct init_context
                                             for it forever */
   int preserve_fds;                      /* fds 3 .. 3+N-1 pass through to the process */
   const struct seccomp_program *seccomp; /* compiled by ward; NULL: none */
-  const struct cgroup *cgroup;           /* v1 cgroups to move into ourselves; NULL: ward placed us */
+  const struct seccomp_program *policy_seccomp; /* the policy's, stacked on it; NULL: none */
+  const struct landlock_policy *landlock;       /* the policy's second layer; NULL: none */
+  const struct cgroup *cgroup;                  /* v1 cgroups to move into ourselves; NULL: ward placed us */
   bool no_pivot;
   bool no_new_keyring;
 };

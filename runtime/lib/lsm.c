@@ -34,7 +34,7 @@ apparmor_enabled_in_sysfs (void)
 }
 #endif
 
-static void
+void
 lsm_host_detect (struct lsm_host *host)
 {
 #ifdef HAVE_APPARMOR

@@ -22,6 +22,9 @@ struct lsm_host
   bool selinux_compiled_in, selinux_enabled;
 };
 
+/* The running host's answers. */
+void lsm_host_detect (struct lsm_host *host);
+
 int lsm_validate_for_host (const struct spec *spec, const struct lsm_host *host, struct ward_error **err);
 
 /* In the init, before execve: labels the next exec (aa_change_onexec,

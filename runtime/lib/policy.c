@@ -709,6 +709,7 @@ static const char *const top_keys[] = { "name",
                                         "namespaces",
                                         "devices",
                                         "forbiddenBindSources",
+                                        "engineBindSources",
                                         "rlimits",
                                         "resources",
                                         "lsm",
@@ -759,6 +760,9 @@ read_policy (const struct reader *r, const struct json_value *root, const char *
           || read_devices (r, root, p) < 0
           || read_list (r, root, "", "forbiddenBindSources", check_absolute, NULL, &p->forbidden_bind_sources,
                         &p->forbidden_bind_sources_count)
+              < 0
+          || read_list (r, root, "", "engineBindSources", check_absolute, NULL, &p->engine_bind_sources,
+                        &p->engine_bind_sources_count)
               < 0
           || read_rlimits (r, root, p) < 0 || read_resources (r, root, p) < 0 || read_lsm (r, root, p) < 0
           || read_landlock (r, root, p) < 0 || read_egress (r, root, p) < 0 || read_watchdog (r, root, p) < 0
@@ -830,6 +834,7 @@ policy_free (struct policy *p)
   string_array_free (p->masked_paths);
   string_array_free (p->readonly_paths);
   string_array_free (p->forbidden_bind_sources);
+  string_array_free (p->engine_bind_sources);
   free (p->seccomp);
   free (p->seccomp_path);
   free (p->rlimits);

@@ -116,6 +116,13 @@ struct policy
   char **masked_paths, **readonly_paths, **forbidden_bind_sources; /* absolute; NULL-terminated */
   size_t masked_paths_count, readonly_paths_count, forbidden_bind_sources_count;
 
+  /* Places beneath forbidden sources where engines keep what they bind
+   * into every container (its hosts, resolv.conf, hostname, shm, volumes):
+   * a source strictly beneath one is allowed unless it is a socket.  `*`
+   * stands for one path component. */
+  char **engine_bind_sources; /* absolute; NULL-terminated */
+  size_t engine_bind_sources_count;
+
   char *seccomp;      /* as written, relative to the policy directory */
   char *seccomp_path; /* resolved: <dir>/<seccomp> */
 

@@ -22,6 +22,7 @@ struct merge
 {
   const struct policy *policy;
   struct spec *spec;
+  const char *bundle;
   struct merge_report *report;
   bool out_of_memory;
 };
@@ -55,8 +56,8 @@ dup_or_null (struct merge *m, const char *s)
 }
 
 static void
-record (struct merge *m, enum merge_kind kind, const char *field, const char *before, const char *after,
-        const char *fmt, ...)
+record_v (struct merge *m, enum merge_kind kind, const char *field, const char *before, const char *after,
+          const char *fmt, va_list ap)
 {
   struct merge_report *r = m->report;
   struct merge_entry *grown = realloc (r->entries, (r->count + 1) * sizeof *grown);
@@ -67,18 +68,42 @@ record (struct merge *m, enum merge_kind kind, const char *field, const char *be
     }
   r->entries = grown;
   struct merge_entry *e = &r->entries[r->count++];
-  va_list ap;
-  va_start (ap, fmt);
   if (vasprintf (&e->reason, fmt, ap) < 0)
     {
       e->reason = NULL;
       m->out_of_memory = true;
     }
-  va_end (ap);
   e->kind = kind;
   e->field = dup_or_null (m, field);
   e->before = dup_or_null (m, before);
   e->after = dup_or_null (m, after);
+}
+
+static void
+record (struct merge *m, enum merge_kind kind, const char *field, const char *before, const char *after,
+        const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  record_v (m, kind, field, before, after, fmt, ap);
+  va_end (ap);
+}
+
+int
+merge_report_add (struct merge_report *report, enum merge_kind kind, const char *field, const char *before,
+                  const char *after, const char *fmt, ...)
+{
+  struct merge m = { .report = report };
+  va_list ap;
+  va_start (ap, fmt);
+  record_v (&m, kind, field, before, after, fmt, ap);
+  va_end (ap);
+  if (m.out_of_memory)
+    {
+      errno = ENOMEM;
+      return -1;
+    }
+  return 0;
 }
 
 void
@@ -322,12 +347,54 @@ mount_is_bind (const struct spec_mount *mount)
   return false;
 }
 
+/* Is `path` the pattern itself or beneath it?  A "*" component of the
+ * pattern stands for exactly one component of the path. */
+static bool
+path_within_pattern (const char *path, const char *pattern)
+{
+  while (*pattern)
+    {
+      while (*pattern == '/')
+        pattern++;
+      while (*path == '/')
+        path++;
+      if (*pattern == '\0')
+        break;
+      size_t want = strcspn (pattern, "/"), have = strcspn (path, "/");
+      if (have == 0
+          || (!(want == 1 && pattern[0] == '*') && (want != have || strncmp (pattern, path, have) != 0)))
+        return false;
+      pattern += want;
+      path += have;
+    }
+  return *path == '\0' || *path == '/';
+}
+
+/* An engine's per-container file (its hosts, resolv.conf, a volume) may
+ * live beneath a forbidden state root.  Judged on the resolved path only,
+ * so a link planted there cannot point the exception elsewhere, and never
+ * for a socket: the engine's API is exactly what must stay out. */
+static bool
+engine_file_allowed (const struct policy *p, const char *resolved)
+{
+  if (resolved == NULL)
+    return false;
+  struct stat st;
+  if (stat (resolved, &st) < 0 || S_ISSOCK (st.st_mode))
+    return false;
+  for (size_t i = 0; i < p->engine_bind_sources_count; i++)
+    if (path_within_pattern (resolved, p->engine_bind_sources[i]))
+      return true;
+  return false;
+}
+
 /* The forbidden entry a source falls foul of, compared both as written and
  * resolved, on either side (/var/run is a link to /run on most hosts). */
 static const char *
-forbidden_match (const struct policy *p, const char *source)
+forbidden_match (const struct policy *p, const char *source, const char *resolved)
 {
-  cleanup_free char *resolved = realpath (source, NULL);
+  if (engine_file_allowed (p, resolved))
+    return NULL;
   for (size_t i = 0; i < p->forbidden_bind_sources_count; i++)
     {
       const char *forbidden = p->forbidden_bind_sources[i];
@@ -350,7 +417,20 @@ merge_bind_sources (struct merge *m)
       const struct spec_mount *mount = &m->spec->mounts[i];
       if (!mount_is_bind (mount) || mount->source == NULL)
         continue;
-      const char *forbidden = forbidden_match (m->policy, mount->source);
+      /* Relative sources are the bundle's, as mounts_apply reads them. */
+      cleanup_free char *joined = NULL;
+      const char *source = mount->source;
+      if (source[0] != '/' && m->bundle)
+        {
+          if (asprintf (&joined, "%s/%s", m->bundle, source) < 0)
+            {
+              m->out_of_memory = true;
+              continue;
+            }
+          source = joined;
+        }
+      cleanup_free char *resolved = realpath (source, NULL);
+      const char *forbidden = forbidden_match (m->policy, source, resolved);
       if (forbidden == NULL)
         continue;
       char field[64];
@@ -362,9 +442,9 @@ merge_bind_sources (struct merge *m)
 }
 
 static int
-tmpfs_options (const struct policy_tmpfs *t, char ***out, size_t *count)
+tmpfs_options (const struct policy_tmpfs *t, const struct spec_user *owner, char ***out, size_t *count)
 {
-  char **options = calloc (5, sizeof *options);
+  char **options = calloc (7, sizeof *options);
   if (options == NULL)
     return -1;
   *out = options;
@@ -373,6 +453,15 @@ tmpfs_options (const struct policy_tmpfs *t, char ***out, size_t *count)
       || asprintf (&options[2], "mode=%04o", t->mode) < 0
       || asprintf (&options[3], "size=%llu", (unsigned long long)t->size) < 0)
     return -1;
+  /* Scratch belongs to whoever the process runs as (a forced non-root
+   * user could not write a 0700 directory of root's). */
+  if (owner && (owner->uid != 0 || owner->gid != 0))
+    {
+      *count = 6;
+      if (asprintf (&options[4], "uid=%u", (unsigned)owner->uid) < 0
+          || asprintf (&options[5], "gid=%u", (unsigned)owner->gid) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -397,7 +486,9 @@ replace_with_tmpfs (struct merge *m, struct spec_mount *mount, const struct poli
   struct spec_mount fresh = { 0 };
   if ((fresh.destination = strdup (t->destination)) == NULL || (fresh.type = strdup ("tmpfs")) == NULL
       || (fresh.source = strdup ("tmpfs")) == NULL
-      || tmpfs_options (t, &fresh.options, &fresh.options_count) < 0)
+      || tmpfs_options (t, m->spec->process ? &m->spec->process->user : NULL, &fresh.options,
+                        &fresh.options_count)
+          < 0)
     {
       free (fresh.destination);
       free (fresh.type);
@@ -738,29 +829,57 @@ merge_resources (struct merge *m)
 
 /* ---- seccomp ---------------------------------------------------------- */
 
+/* A filter that lets every call through: what "seccomp=unconfined" asks
+ * for when it is spelt out rather than left out. */
+static bool
+seccomp_action_permits (const struct json_value *action)
+{
+  return action && action->type == JSON_STRING
+      && (strcmp (action->u.string, "SCMP_ACT_ALLOW") == 0 || strcmp (action->u.string, "SCMP_ACT_LOG") == 0);
+}
+
+static bool
+seccomp_is_unconfined (const struct json_value *seccomp)
+{
+  if (!seccomp_action_permits (json_object_get (seccomp, "defaultAction")))
+    return false;
+  const struct json_value *rules = json_object_get (seccomp, "syscalls");
+  for (size_t r = 0; rules && rules->type == JSON_ARRAY && r < rules->u.array.count; r++)
+    if (!seccomp_action_permits (json_object_get (rules->u.array.items[r], "action")))
+      return false;
+  return true;
+}
+
 /* Both filters are installed and the kernel applies the stricter action of
  * the two, so the config's filter cannot loosen the policy's nor the other
- * way round: nothing in the spec changes. */
+ * way round: nothing in the spec changes.  A config that asks for no
+ * filtering at all is refused rather than silently given the policy's. */
 static void
 merge_seccomp (struct merge *m)
 {
+  const struct json_value *config = m->spec->linux_config.seccomp;
   if (m->policy->seccomp == NULL)
     return;
+  if (config && seccomp_is_unconfined (config))
+    {
+      record (m, MERGE_REFUSED, "linux.seccomp", "unconfined", NULL,
+              "an unconfined filter (every call allowed) is not allowed");
+      return;
+    }
   record (m, MERGE_NOTED, "linux.seccomp", NULL, m->policy->seccomp,
-          m->spec->linux_config.seccomp
-              ? "the policy's filter %s is stacked on the config's (the kernel applies "
-                "the stricter action)"
-              : "the policy's filter %s is installed (the config asks for none)",
+          config ? "the policy's filter %s is stacked on the config's (the kernel applies "
+                   "the stricter action)"
+                 : "the policy's filter %s is installed (the config asks for none)",
           m->policy->seccomp);
 }
 
 /* ---- the merge -------------------------------------------------------- */
 
 int
-policy_merge (const struct policy *policy, struct spec *spec, struct merge_report *report,
+policy_merge (const struct policy *policy, struct spec *spec, const char *bundle, struct merge_report *report,
               struct ward_error **err)
 {
-  struct merge m = { .policy = policy, .spec = spec, .report = report };
+  struct merge m = { .policy = policy, .spec = spec, .bundle = bundle, .report = report };
   struct spec_linux *l = &spec->linux_config;
 
   /* Refusals about what the config wrote come first, before the merge adds

@@ -58,12 +58,18 @@ struct merge_report
  * "policy agent-default: linux.namespaces: joining the host network
  * namespace is not allowed".  -1 with errno set on allocation failure.
  *
- * Relative bind sources are resolved against the working directory: the
- * caller runs the merge from the bundle directory. */
-int policy_merge (const struct policy *policy, struct spec *spec, struct merge_report *report,
-                  struct ward_error **err);
+ * Relative bind sources are resolved against `bundle` (the working
+ * directory when NULL), as the mounts will be. */
+int policy_merge (const struct policy *policy, struct spec *spec, const char *bundle,
+                  struct merge_report *report, struct ward_error **err);
 
 void merge_report_clear (struct merge_report *report);
+
+/* A decision taken outside the merge (LSM labels, Landlock), recorded
+ * beside its own.  -1 with errno ENOMEM. */
+int merge_report_add (struct merge_report *report, enum merge_kind kind, const char *field,
+                      const char *before, const char *after, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
 
 const char *merge_kind_name (enum merge_kind kind);
 

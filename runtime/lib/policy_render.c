@@ -132,6 +132,7 @@ write_policy (struct json_writer *w, const struct policy *p)
   write_bits (w, "allowed", policy_device_names, policy_device_names_count, p->devices_allowed);
   jw_end_object (w);
   write_strings (w, "forbiddenBindSources", p->forbidden_bind_sources, p->forbidden_bind_sources_count);
+  write_strings (w, "engineBindSources", p->engine_bind_sources, p->engine_bind_sources_count);
   jw_key (w, "rlimits");
   jw_begin_object (w);
   for (size_t i = 0; i < p->rlimits_count; i++)

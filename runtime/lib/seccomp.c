@@ -7,6 +7,7 @@
 #define WARD_WANT_LIBSECCOMP
 #include <seccomp.h>
 #include "seccomp.h"
+#include "seccomp_program.h"
 #include "unix_socket.h"
 #include "cleanup.h"
 #include "json_field.h"
@@ -38,16 +39,6 @@
 
 #define SECCOMP_PATH "linux.seccomp"
 #define SYSCALL_ARGS_MAX 6
-
-struct seccomp_program
-{
-  unsigned char *bpf; /* struct sock_filter[], exactly as libseccomp exported it */
-  size_t bpf_size;
-  unsigned int flags; /* SECCOMP_FILTER_FLAG_* passed to seccomp(2) */
-  bool uses_notify;
-  char *listener_path;
-  char *listener_metadata;
-};
 
 /* Strictness orders actions by how much they hold a call back: a rule on a
  * syscall libseccomp does not know can be skipped only when the default

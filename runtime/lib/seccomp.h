@@ -29,6 +29,16 @@ int seccomp_compile (const struct json_document *doc, const struct json_value *s
                      struct seccomp_program **out, struct ward_error **err);
 void seccomp_program_free (struct seccomp_program *program);
 
+/* Compile the OCI LinuxSeccomp object in the file at `path` (a policy's
+ * profile), through a cache of compiled programs in `cache_dir` (NULL: no
+ * cache).  An entry is keyed by the file's bytes, the kernel release and
+ * ward's and libseccomp's versions, so a changed profile or an upgrade
+ * simply misses; compiling the agent profile costs milliseconds, loading
+ * it from the cache almost nothing.  A cache that cannot be read or
+ * written is skipped, never an error. */
+int seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_program **out,
+                          struct ward_error **err);
+
 /* Does any rule use SCMP_ACT_NOTIFY?  (Never the default action: the init's
  * own calls would wait for an agent that has no fd yet, so compile refuses it.) */
 bool seccomp_uses_notify (const struct seccomp_program *program);

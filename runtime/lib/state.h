@@ -24,6 +24,11 @@ enum container_status
 #define STATE_FILE "state.json"
 #define STATE_CONFIG_FILE "config.json"
 #define STATE_START_SOCKET "start.sock"
+/* The policy create chose, so exec applies the same one. */
+#define STATE_POLICY_FILE "policy"
+/* Beside the containers, under a name no container id can take ('@'):
+ * compiled seccomp programs (see seccomp_compile_file). */
+#define STATE_CACHE_DIR "@cache"
 #define STATE_LOCK_FILE "lock"
 
 struct container_state

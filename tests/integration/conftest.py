@@ -37,11 +37,37 @@ PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexisten
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
 
 
+# ward.conf for the whole run.  Most tests are about the runtime itself, so
+# their containers run without a policy; the policy tests name theirs with
+# the run.ward.policy annotation.  The profiles are the tree's, not the
+# installed ones, and the audit log goes to a temporary directory.
+POLICY_DIR = TOP / "policy-profiles"
+POLICY_ANNOTATION = "run.ward.policy"
+TEST_WARD_CONF = """\
+default_policy = unconfined
+allow_unconfined = true
+policy_dir = {policy_dir}
+audit_dir = {audit_dir}
+"""
+
+
 def pytest_configure(config):
     if os.geteuid() != 0:
         raise pytest.UsageError("ward's integration tests create containers: run them as root")
     if not os.access(WARD_BINARY, os.X_OK):
         raise pytest.UsageError(f"WARD_BINARY={WARD_BINARY} is not an executable (build ward, or point at runc)")
+    # Every ward the run starts reads it, also through the engines' daemons.
+    conf_dir = Path(tempfile.mkdtemp(prefix="ward-test-conf-"))
+    (conf_dir / "ward.conf").write_text(TEST_WARD_CONF.format(policy_dir=POLICY_DIR, audit_dir=conf_dir / "audit"))
+    os.environ["WARD_CONF"] = str(conf_dir / "ward.conf")
+    os.environ.pop("WARD_POLICY_DIR", None)
+    config.ward_conf_dir = conf_dir
+
+
+def pytest_unconfigure(config):
+    conf_dir = getattr(config, "ward_conf_dir", None)
+    if conf_dir:
+        shutil.rmtree(conf_dir, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------
@@ -325,15 +351,19 @@ class Ward:
         self.bundles = [bundle]
         self.ids = []
         self.pids = {}  # pid -> start time, from `state`
+        # Run ward through these first (e.g. nsenter into a test network
+        # namespace), with this environment (None: ours).
+        self.argv_prefix = []
+        self.env = None
 
     def __call__(self, *args, timeout=COMMAND_TIMEOUT, global_options=(), cwd=None):
         """Run `ward --root ROOT [global_options] ARGS...`; returns a text
         CompletedProcess.  Output goes through files, not pipes: a detached
         container inherits them and would otherwise hold a pipe open."""
-        argv = [WARD_BINARY, "--root", str(self.root), *map(str, global_options), *map(str, args)]
+        argv = [*self.argv_prefix, WARD_BINARY, "--root", str(self.root), *map(str, global_options), *map(str, args)]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             proc = subprocess.run(
-                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout, cwd=cwd
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout, cwd=cwd, env=self.env
             )
             out.seek(0)
             err.seek(0)
@@ -400,7 +430,8 @@ class Ward:
         directories, processes in the bundle, mounts naming the bundle."""
         found = []
         if self.root.exists():
-            found += [f"state directory {self.root / name}" for name in os.listdir(self.root)]
+            # "@cache" holds compiled seccomp programs, not a container.
+            found += [f"state directory {self.root / name}" for name in os.listdir(self.root) if name != "@cache"]
         for b in [bundle] if bundle else self.bundles:
             found += [f"process {pid} in {b.path}" for pid in processes_in(b)]
             found += [f"mount {line}" for line in host_mounts_naming(b.path)]
@@ -526,3 +557,7 @@ def assert_error(result, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
     return lines[0][len("ward: ") :]
+
+
+# The network world of the egress tests: the net_world fixture.
+from networld import net_world  # noqa: E402,F401

@@ -1,5 +1,5 @@
-"""Issue 7 (first slice): the shipped policy profiles load, and `ward policy
-list` / `show` present them.  (The tighten-only merge is the next slice.)"""
+"""Issue 7: the shipped policy profiles load, `ward policy list` / `show`
+present them, and `ward policy explain` shows what create would change."""
 
 import json
 import os
@@ -64,7 +64,7 @@ def test_explain_tightens_and_refuses_field_by_field(bundle):
     bundle.config["root"]["readonly"] = False
     bundle.add_mount("/var/run/docker.sock", "bind", "/var/run/docker.sock", ["rbind"])
     bundle.write_config()
-    result = explain(bundle)
+    result = explain(bundle, "--policy", "agent-default")
     assert result.returncode == 1, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert any(l.startswith("changed") and "process.capabilities.bounding" in l and "CAP_SYS_ADMIN" in l for l in lines)
@@ -77,3 +77,16 @@ def test_explain_of_a_config_the_policy_accepts_exits_zero(bundle):
     result = explain(bundle, "--policy", "agent-dev")
     assert result.returncode == 0, result.stdout + result.stderr
     assert not any(line.startswith("refused") for line in result.stdout.splitlines())
+
+
+def test_explain_chooses_the_policy_as_create_does(bundle):
+    """Without --policy: the run.ward.policy annotation, else ward.conf's
+    default (unconfined in this test run)."""
+    bundle.write_config()
+    assert policy("explain", "--bundle", str(bundle.path)).stdout == "policy unconfined: nothing is changed\n"
+    bundle.config["annotations"] = {"run.ward.policy": "agent-strict"}
+    bundle.write_config()
+    result = explain(bundle)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == "policy agent-strict"
+    assert any("process.user" in line and "65534" in line for line in result.stdout.splitlines())

@@ -74,7 +74,7 @@ run_merge (struct run *r, const char *policy_name, const char *config)
   r->spec = parse (config);
   if (r->policy == NULL || r->spec == NULL)
     return false;
-  r->ret = policy_merge (r->policy, r->spec, &r->report, &r->err);
+  r->ret = policy_merge (r->policy, r->spec, NULL, &r->report, &r->err);
   return true;
 }
 
@@ -358,8 +358,11 @@ TEST (scratch_tmpfs_replaces_a_bind_and_user_forced)
   REQUIRE (r.spec->mounts_count == 2);
   CHECK_STR_EQ (r.spec->mounts[0].type, "tmpfs");
   CHECK_STR_EQ (r.spec->mounts[0].destination, "/tmp");
-  REQUIRE (r.spec->mounts[0].options_count == 4);
+  /* The scratch belongs to the forced user, who could not write it otherwise. */
+  REQUIRE (r.spec->mounts[0].options_count == 6);
   CHECK_STR_EQ (r.spec->mounts[0].options[3], "size=67108864");
+  CHECK_STR_EQ (r.spec->mounts[0].options[4], "uid=65534");
+  CHECK_STR_EQ (r.spec->mounts[0].options[5], "gid=65534");
   CHECK_STR_EQ (r.spec->mounts[1].destination, "/home/agent");
   CHECK (find (&r, MERGE_CHANGED, "mounts[0]") != NULL);
   CHECK_INT_EQ (r.spec->process->user.uid, 65534);
