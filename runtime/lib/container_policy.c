@@ -1,6 +1,7 @@
 #include "config.h"
 #include "container_policy.h"
 #include "cleanup.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -198,6 +199,38 @@ container_policy_limit_resources (const struct container_policy *cp, struct reso
       r->cpu.period = d->cpu_period;
     }
   return 0;
+}
+
+void
+container_policy_cap_update (const struct policy *policy, struct resources *r)
+{
+  const struct policy_resources *max = &policy->resources_maximum;
+  if (r->has_memory && r->memory.has_limit
+      && (r->memory.limit < 0 || (uint64_t)r->memory.limit > max->memory))
+    {
+      log_warning ("policy %s: memory limit lowered to its maximum %llu", policy->name,
+                   (unsigned long long)max->memory);
+      r->memory.limit = (int64_t)max->memory;
+    }
+  if (r->has_memory && r->memory.has_swap && (r->memory.swap < 0 || (uint64_t)r->memory.swap > max->memory))
+    r->memory.swap = (int64_t)max->memory;
+  if (r->has_pids_limit && (r->pids_limit <= 0 || r->pids_limit > max->pids))
+    {
+      log_warning ("policy %s: pids limit lowered to its maximum %lld", policy->name, (long long)max->pids);
+      r->pids_limit = max->pids;
+    }
+  if (r->has_cpu && r->cpu.has_quota)
+    {
+      uint64_t period = r->cpu.has_period && r->cpu.period > 0 ? r->cpu.period : max->cpu_period;
+      if (r->cpu.quota <= 0 || (__int128)r->cpu.quota * max->cpu_period > (__int128)max->cpu_quota * period)
+        {
+          log_warning ("policy %s: CPU quota lowered to its maximum %lld/%llu", policy->name,
+                       (long long)max->cpu_quota, (unsigned long long)max->cpu_period);
+          r->cpu.quota = max->cpu_quota;
+          r->cpu.period = max->cpu_period;
+          r->cpu.has_period = true;
+        }
+    }
 }
 
 void

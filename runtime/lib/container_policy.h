@@ -62,6 +62,10 @@ int container_policy_labels (const struct policy *policy, struct spec_process *p
 int container_policy_limit_resources (const struct container_policy *cp, struct resources **resources,
                                       struct ward_error **err);
 
+/* `ward update` may not raise a limit above the policy's maximum (nor
+ * remove one): such values are lowered to it, with a warning. */
+void container_policy_cap_update (const struct policy *policy, struct resources *resources);
+
 void container_policy_clear (struct container_policy *cp);
 
 #endif

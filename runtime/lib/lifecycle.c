@@ -1,6 +1,7 @@
 #include "config.h"
 #include "lifecycle.h"
 #include "cleanup.h"
+#include "container_policy.h"
 #include "fs.h"
 #include "hooks.h"
 #include "spec.h"
@@ -376,9 +377,30 @@ container_pids (const char *root, const char *id, pid_t **pids, size_t *count, s
   return ret;
 }
 
+/* The limits an update asks for, held to the container's policy. */
+static int
+cap_to_policy (int dir_fd, struct resources *resources, struct ward_error **err)
+{
+  cleanup_free char *name = NULL;
+  size_t length = 0;
+  if (fs_read_file_at (dir_fd, STATE_POLICY_FILE, &name, &length, err) < 0)
+    return ward_error_prefix (err, "its policy");
+  if (strcmp (name, WARD_UNCONFINED) == 0)
+    return 0;
+  struct ward_conf *conf = NULL;
+  struct policy *policy = NULL;
+  if (ward_conf_load (&conf, err) < 0)
+    return -1;
+  int ret = policy_load (container_policy_directory (conf), name, &policy, err);
+  if (ret == 0)
+    container_policy_cap_update (policy, resources);
+  policy_free (policy);
+  ward_conf_free (conf);
+  return ret;
+}
+
 int
-container_update (const char *root, const char *id, const struct resources *resources,
-                  struct ward_error **err)
+container_update (const char *root, const char *id, struct resources *resources, struct ward_error **err)
 {
   struct state_handle handle;
   struct container_state state;
@@ -390,7 +412,7 @@ container_update (const char *root, const char *id, const struct resources *reso
     ward_fail (err, 0, "cannot update container \"%s\": it is %s", id, state_status_name (status));
   else if (state.cgroup.count == 0)
     ward_fail (err, 0, "cannot update container \"%s\": it has no cgroup", id);
-  else
+  else if (cap_to_policy (handle.dir_fd, resources, err) == 0)
     ret = cgroup_apply (&state.cgroup, resources, err);
   state_clear (&state);
   state_close (&handle);

@@ -35,7 +35,6 @@ int container_pause (const char *root, const char *id, bool pause, struct ward_e
 int container_pids (const char *root, const char *id, pid_t **pids, size_t *count, struct ward_error **err);
 
 /* Write new limits to a live container's cgroup. */
-int container_update (const char *root, const char *id, const struct resources *resources,
-                      struct ward_error **err);
+int container_update (const char *root, const char *id, struct resources *resources, struct ward_error **err);
 
 #endif

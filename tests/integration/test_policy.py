@@ -290,3 +290,20 @@ def test_probe_sees_every_denial_under_the_policy(ward, bundle, syscall_probe):
         expected.pop("int80", None)
         expected.pop("int80_thread", None)
     assert mismatches(results, expected) == {}
+
+
+def test_update_cannot_raise_a_limit_above_the_policy(ward, bundle, tmp_path):
+    bundle.config["annotations"] = {POLICY_ANNOTATION: "agent-default"}
+    bundle.config["process"]["args"] = ["sleep", "30"]
+    container_id = ward.create()
+    maximum = profile("agent-default")["resources"]["maximum"]["pids"]
+    request = tmp_path / "resources.json"
+    request.write_text(json.dumps({"pids": {"limit": maximum * 10}}))
+    result = ward("update", "--resources", request, container_id)
+    assert result.returncode == 0, result.stderr
+    pids_max = [d / "pids.max" for d in container_cgroup_dirs(container_id) if (d / "pids.max").exists()]
+    assert [p.read_text().strip() for p in pids_max] == [str(maximum)]
+    request.write_text(json.dumps({"pids": {"limit": 7}}))
+    assert ward("update", "--resources", request, container_id).returncode == 0
+    assert [p.read_text().strip() for p in pids_max] == ["7"]
+    assert ward("delete", "--force", container_id).returncode == 0
