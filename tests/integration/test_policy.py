@@ -307,3 +307,51 @@ def test_update_cannot_raise_a_limit_above_the_policy(ward, bundle, tmp_path):
     assert ward("update", "--resources", request, container_id).returncode == 0
     assert [p.read_text().strip() for p in pids_max] == ["7"]
     assert ward("delete", "--force", container_id).returncode == 0
+
+
+@pytest.fixture
+def engine_policy(ward, tmp_path):
+    """A profile like agent-default whose forbidden list names a fake engine
+    state root in tmp, with the engines' per-container files excepted, as
+    the shipped profiles do for /var/lib/docker and the others."""
+    engine = tmp_path / "engine"
+    directory = tmp_path / "policies"
+    (directory / "seccomp").mkdir(parents=True)
+    shutil.copy2(POLICY_DIR / "seccomp" / "agent.json", directory / "seccomp" / "agent.json")
+    text = profile("agent-default")
+    text["name"] = "engine-test"
+    text["forbiddenBindSources"] = text["forbiddenBindSources"] + [str(engine)]
+    text["engineBindSources"] = [f"{engine}/containers/*/*"]
+    (directory / "engine-test.json").write_text(json.dumps(text))
+    (tmp_path / "ward.conf").write_text(f"default_policy = engine-test\npolicy_dir = {directory}\n")
+    ward.env = {**os.environ, "WARD_CONF": str(tmp_path / "ward.conf")}
+    (engine / "containers" / "abc").mkdir(parents=True)
+    return engine
+
+
+def test_engine_per_container_files_may_be_bound_but_not_its_state_or_sockets(ward, bundle, engine_policy):
+    hosts = engine_policy / "containers" / "abc" / "hosts"
+    hosts.write_text("192.0.2.7 engine-written\n")
+    bundle.add_mount("/etc/hosts", "bind", hosts, ["rbind", "ro"])
+    assert ward.run_ok("cat /etc/hosts") == "192.0.2.7 engine-written\n"
+
+    for refused in (engine_policy, engine_policy / "containers", engine_policy / "containers" / "abc"):
+        bundle.config["mounts"][-1]["source"] = str(refused)
+        assert_refused_and_nothing_left(ward, bundle, "policy engine-test: mounts[", "is not allowed")
+
+    import socket
+
+    api = engine_policy / "containers" / "abc" / "api.sock"
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(api))
+    try:
+        bundle.config["mounts"][-1]["source"] = str(api)
+        assert_refused_and_nothing_left(ward, bundle, "policy engine-test: mounts[", str(api))
+    finally:
+        listener.close()
+
+    # A link planted among the engine's files is judged where it leads.
+    planted = engine_policy / "containers" / "abc" / "resolv.conf"
+    planted.symlink_to("/etc/passwd")
+    bundle.config["mounts"][-1]["source"] = str(planted)
+    assert_refused_and_nothing_left(ward, bundle, "policy engine-test: mounts[", "forbidden bind source: /etc")
