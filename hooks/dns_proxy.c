@@ -400,6 +400,10 @@ relay_answer (struct query *query, uint8_t *message, size_t length)
   struct dns_response_summary summary;
   if (dns_response_walk (message, length, query->upstream_id, &query->question, &visitor, &summary, NULL) < 0)
     return -1;
+  const struct dns_proxy_callbacks *callbacks = &query->proxy->config.callbacks;
+  if (callbacks->on_answered)
+    callbacks->on_answered (query->question.name, query->question.qtype,
+                            resolution.failed ? DNS_RCODE_SERVFAIL : summary.rcode, callbacks->ctx);
   if (resolution.failed)
     answer_with_rcode (&query->question, &query->origin, DNS_RCODE_SERVFAIL);
   else

@@ -71,6 +71,11 @@ struct dns_proxy_callbacks
    * TTL (the caller applies its floor).  Returning -1 (the firewall
    * could not take it) makes the client's answer SERVFAIL instead. */
   int (*on_resolved) (const char *name, int family, const uint8_t *address, uint32_t ttl, void *ctx);
+  /* Optional: an upstream answer to an allowed query is about to be
+   * relayed with `rcode` (SERVFAIL when on_resolved refused an address);
+   * every on_resolved call for it came before, so the audit log can write
+   * the name with its addresses in one record. */
+  void (*on_answered) (const char *name, uint16_t qtype, int rcode, void *ctx);
   /* Optional: each CNAME on the way, for the audit log. */
   void (*on_cname) (const char *name, const char *owner, const char *target, uint32_t ttl, void *ctx);
   /* Optional: a query for a name the allowlist refused. */

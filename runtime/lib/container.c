@@ -7,6 +7,7 @@
 #include "devices.h"
 #include "fs.h"
 #include "hooks.h"
+#include "json_field.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
@@ -103,6 +104,63 @@ resolve_rootfs (struct creation *c, struct ward_error **err)
   return 0;
 }
 
+static char **
+string_list (const char *first, const char *second)
+{
+  char **list = calloc (3, sizeof (char *));
+  if (list == NULL || (list[0] = strdup (first)) == NULL || (second && (list[1] = strdup (second)) == NULL))
+    {
+      string_array_free (list);
+      return NULL;
+    }
+  return list;
+}
+
+/* A policy controls egress: ward-hook installs the container's firewall
+ * and starts its supervisor.  It comes first among the createRuntime
+ * hooks, so that none of the config's runs while the network is open; its
+ * environment names the ward.conf (and profiles) ward read, so that the
+ * hook chooses the same policy. */
+static int
+inject_egress_hook (struct creation *c, struct ward_error **err)
+{
+  if (c->policy.policy == NULL)
+    return 0;
+  struct spec *spec = c->spec;
+  size_t count = spec->hooks_count[HOOK_CREATE_RUNTIME];
+  struct spec_hook *hooks = calloc (count + 2, sizeof *hooks);
+  if (hooks == NULL)
+    return ward_fail (err, ENOMEM, "ward-hook");
+  cleanup_free char *conf_env = NULL, *policy_env = NULL;
+  const char *policy_dir = getenv ("WARD_POLICY_DIR");
+  if (asprintf (&conf_env, "WARD_CONF=%s", c->conf->path) < 0
+      || (policy_dir && *policy_dir && asprintf (&policy_env, "WARD_POLICY_DIR=%s", policy_dir) < 0))
+    {
+      free (hooks);
+      return ward_fail (err, ENOMEM, "ward-hook");
+    }
+  struct spec_hook *hook = &hooks[0];
+  hook->path = strdup (c->conf->hook_path ? c->conf->hook_path : WARD_HOOK_PATH_DEFAULT);
+  hook->args = string_list ("ward-hook", NULL);
+  hook->args_count = 1;
+  hook->env = string_list (conf_env, policy_env);
+  hook->env_count = policy_env ? 2 : 1;
+  if (hook->path == NULL || hook->args == NULL || hook->env == NULL)
+    {
+      free (hook->path);
+      string_array_free (hook->args);
+      string_array_free (hook->env);
+      free (hooks);
+      return ward_fail (err, ENOMEM, "ward-hook");
+    }
+  if (count > 0)
+    memcpy (hooks + 1, spec->hooks[HOOK_CREATE_RUNTIME], count * sizeof *hooks);
+  free (spec->hooks[HOOK_CREATE_RUNTIME]);
+  spec->hooks[HOOK_CREATE_RUNTIME] = hooks;
+  spec->hooks_count[HOOK_CREATE_RUNTIME] = count + 1;
+  return 0;
+}
+
 /* The policy before anything else looks at the config: every later step
  * sees the tightened one. */
 static int
@@ -113,7 +171,9 @@ apply_policy (struct creation *c, struct ward_error **err)
     return ward_fail (err, ENOMEM, "policy");
   if (ward_conf_load (&c->conf, err) < 0)
     return -1;
-  return container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err);
+  if (container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err) < 0)
+    return -1;
+  return inject_egress_hook (c, err);
 }
 
 /* Everything that can be refused from config.json alone is refused here,

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "container_policy.h"
 #include "cleanup.h"
+#include "egress_policy.h"
 #include "log.h"
 
 #include <errno.h>
@@ -97,6 +98,53 @@ add_path (char ***list, size_t *count, const char *path)
   return 0;
 }
 
+/* TCP connect only to the ports the egress allowlist names, and 53 for DNS
+ * over TCP: Landlock sees the port given to connect(), before nftables
+ * redirects DNS to the supervisor.  An entry without a port leaves every
+ * port open, and Landlock cannot say "these addresses" at all: the
+ * firewall does that. */
+static int
+plan_connect_ports (struct container_policy *cp, const struct spec *spec, struct ward_error **err)
+{
+  const struct policy *p = cp->policy;
+  if (!p->egress_enabled || !p->landlock_connect_ports_from_egress)
+    return 0;
+  struct egress_allowlist list = { 0 };
+  if (egress_allowlist_from_policy (p, spec, &list, err) < 0)
+    return -1;
+  uint16_t *ports = NULL;
+  size_t count = 0;
+  bool every_port = false;
+  int ret = egress_allowlist_tcp_ports (&list, &ports, &count, &every_port, err);
+  egress_allowlist_clear (&list);
+  if (ret < 0)
+    return -1;
+  if (every_port)
+    {
+      free (ports);
+      return 0;
+    }
+  bool has_dns = false;
+  for (size_t i = 0; i < count; i++)
+    has_dns |= ports[i] == 53;
+  if (!has_dns)
+    {
+      uint16_t *grown = realloc (ports, (count + 1) * sizeof *ports);
+      if (grown == NULL)
+        {
+          free (ports);
+          return ward_fail (err, ENOMEM, "policy %s", p->name);
+        }
+      ports = grown;
+      ports[count++] = 53;
+    }
+  cp->landlock_connect_ports = ports;
+  cp->landlock_rules.connect_ports = ports;
+  cp->landlock_rules.connect_count = count;
+  cp->landlock_rules.restrict_connect = true;
+  return 0;
+}
+
 /* Writes only where the mounts already allow them: the policy's scratch,
  * every mount the merged config leaves writable (its tmpfs, /dev, volumes)
  * and the root itself when the policy lets it be writable.  Reading and
@@ -166,6 +214,8 @@ container_policy_apply (const struct ward_conf *conf, struct spec *spec, const c
     return ward_error_prefix (err, "policy %s", name);
   if (out->policy->landlock_enabled && plan_landlock (out, spec) < 0)
     return ward_fail (err, ENOMEM, "policy %s", name);
+  if (out->policy->landlock_enabled && plan_connect_ports (out, spec, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -243,5 +293,6 @@ container_policy_clear (struct container_policy *cp)
   for (size_t i = 0; cp->landlock_writable && cp->landlock_writable[i]; i++)
     free (cp->landlock_writable[i]);
   free (cp->landlock_writable);
+  free (cp->landlock_connect_ports);
   *cp = (struct container_policy){ 0 };
 }

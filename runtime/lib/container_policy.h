@@ -30,6 +30,7 @@ struct container_policy
   bool landlock;                   /* restrict the process with landlock_rules */
   struct landlock_policy landlock_rules;
   char **landlock_writable; /* owned storage behind landlock_rules */
+  uint16_t *landlock_connect_ports;
 };
 
 /* Choose the policy for `spec` and tighten `spec` to it.  `recorded` is

@@ -1,0 +1,34 @@
+/* The per-container egress supervisor, forked (detached) by ward-hook: one
+ * epoll loop holding the container init's pidfd, the DNS proxy and the
+ * NFLOG socket.  It answers the container's DNS (allowed names opening the
+ * firewall for their addresses), writes refused connections to the audit
+ * log, and exits when the init does. */
+#ifndef WARD_SUPERVISOR_H
+#define WARD_SUPERVISOR_H
+
+#include "audit.h"
+#include "dns_proxy.h"
+#include "egress_allowlist.h"
+#include "egress_nft.h"
+
+struct supervisor_config
+{
+  const char *policy;                       /* the policy's name, for the audit log */
+  const struct egress_allowlist *allowlist; /* the name rules judge DNS */
+  const struct egress_nft_options *options; /* as installed */
+  struct egress_nft *nft;                   /* bound to the container's netns */
+  struct dns_listen_fds listen;             /* in the container's netns; owned */
+  struct dns_upstream upstreams[DNS_UPSTREAMS_MAX];
+  size_t upstream_count;
+  int nflog_fd;   /* bound in the container's netns; owned */
+  int init_pidfd; /* the container's init; owned */
+  struct audit_log *audit;
+};
+
+/* Set everything up, then write one byte to `ready_fd` (and close it) so
+ * that the hook lets the container start; on a failure before that, write
+ * the error's message there instead.  Returns the process's exit status
+ * once the init has exited. */
+int supervisor_run (struct supervisor_config *config, int ready_fd);
+
+#endif
