@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import POLICY_ANNOTATION, POLICY_DIR, assert_error, container_cgroup_dirs
+from conftest import POLICY_ANNOTATION, POLICY_DIR, TOP, assert_error, container_cgroup_dirs
 
+HOOK = TOP / "ward-hook"
 PROBE_SOURCE = Path(__file__).parent / "probes" / "syscall_probe.c"
 EVERY_CAPABILITY = ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_PTRACE", "CAP_CHOWN", "CAP_SYS_MODULE"]
 
@@ -47,7 +48,7 @@ def every_capability(bundle):
 
 def write_conf(tmp_path, ward, text):
     conf = tmp_path / "ward.conf"
-    conf.write_text(text + f"\npolicy_dir = {POLICY_DIR}\n")
+    conf.write_text(text + f"\npolicy_dir = {POLICY_DIR}\nhook_path = {HOOK}\n")
     ward.env = {**os.environ, "WARD_CONF": str(conf)}
 
 
@@ -217,8 +218,8 @@ def test_ward_conf_default_policy_applies_without_annotation(ward, bundle, tmp_p
     assert ward.run_ok("id -u").split() == ["65534"]
 
 
-def test_without_ward_conf_agent_default_applies(ward, bundle, tmp_path):
-    ward.env = {**os.environ, "WARD_CONF": str(tmp_path / "absent.conf"), "WARD_POLICY_DIR": str(POLICY_DIR)}
+def test_without_default_policy_agent_default_applies(ward, bundle, tmp_path):
+    write_conf(tmp_path, ward, "# nothing chosen here")
     every_capability(bundle)
     out = ward.run_ok("grep CapEff /proc/self/status; touch / 2>&1; true")
     assert "0000000000000000" in out and "Read-only file system" in out, out
@@ -323,7 +324,7 @@ def engine_policy(ward, tmp_path):
     text["forbiddenBindSources"] = text["forbiddenBindSources"] + [str(engine)]
     text["engineBindSources"] = [f"{engine}/containers/*/*"]
     (directory / "engine-test.json").write_text(json.dumps(text))
-    (tmp_path / "ward.conf").write_text(f"default_policy = engine-test\npolicy_dir = {directory}\n")
+    (tmp_path / "ward.conf").write_text(f"default_policy = engine-test\npolicy_dir = {directory}\nhook_path = {HOOK}\n")
     ward.env = {**os.environ, "WARD_CONF": str(tmp_path / "ward.conf")}
     (engine / "containers" / "abc").mkdir(parents=True)
     return engine
