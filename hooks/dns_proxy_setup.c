@@ -2,6 +2,7 @@
  * the container's network namespace, and the list of upstream servers. */
 #include "config.h"
 #include "dns_proxy.h"
+#include "namespaces.h"
 #include "cleanup.h"
 
 #include <arpa/inet.h>
@@ -122,8 +123,12 @@ dns_proxy_listen_in_netns (int netns_fd, uint16_t port, struct dns_listen_fds *o
   if (setns (netns_fd, CLONE_NEWNET) < 0)
     return ward_fail (err, errno, "enter the container's network namespace");
 
+  /* A namespace ward has just made has lo still down (its init brings it
+   * up too, maybe later than this): up before binding to it. */
   struct dns_listen_fds fds = { -1, -1, -1, -1 };
-  int ret = open_listeners (port, &fds, err);
+  int ret = namespaces_loopback_up (err);
+  if (ret == 0)
+    ret = open_listeners (port, &fds, err);
 
   /* Back at once: every socket made from here on (the upstream ones) must
    * be on the engine's side.  Staying in the container's namespace would

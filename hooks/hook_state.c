@@ -5,6 +5,7 @@
 #include "json_field.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -34,6 +35,41 @@ hook_state_parse (const char *text, size_t length, struct hook_state *state, str
   return ret;
 }
 
+/* Has `text` a whole JSON object at its start?  The state ends there: a
+ * runtime may keep our stdin open after writing it (ward starts its hook
+ * before the init, which then holds a copy of the pipe until it execs), so
+ * the end of the object, not EOF, ends the read. */
+static bool
+object_complete (const char *text, size_t length)
+{
+  int depth = 0;
+  bool in_string = false, escaped = false, started = false;
+  for (size_t i = 0; i < length; i++)
+    {
+      char ch = text[i];
+      if (in_string)
+        {
+          if (escaped)
+            escaped = false;
+          else if (ch == '\\')
+            escaped = true;
+          else if (ch == '"')
+            in_string = false;
+          continue;
+        }
+      if (ch == '"')
+        in_string = true;
+      else if (ch == '{' || ch == '[')
+        depth++, started = true;
+      else if (ch == '}' || ch == ']')
+        {
+          if (--depth == 0 && started)
+            return true;
+        }
+    }
+  return false;
+}
+
 int
 hook_state_read (int fd, struct hook_state *state, struct ward_error **err)
 {
@@ -61,6 +97,8 @@ hook_state_read (int fd, struct hook_state *state, struct ward_error **err)
       if (n == 0)
         break;
       length += (size_t)n;
+      if (object_complete (text, length))
+        break;
     }
   return hook_state_parse (text, length, state, err);
 }

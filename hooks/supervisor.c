@@ -216,44 +216,45 @@ set_up (struct supervisor *s, struct ward_error **err)
   return egress_audit_installed (c->audit, c->policy, c->allowlist, c->options, err);
 }
 
-static void
-report_to_hook (int ready_fd, const char *message)
+int
+supervisor_prepare (struct supervisor_config *config, struct supervisor **out, struct ward_error **err)
 {
-  size_t length = strlen (message);
-  while (length > 0)
+  struct supervisor *s = calloc (1, sizeof *s);
+  if (s == NULL)
+    return ward_fail (err, ENOMEM, "supervisor");
+  *s = (struct supervisor){ .config = config, .epoll_fd = -1 };
+  if (set_up (s, err) < 0)
     {
-      ssize_t n = write (ready_fd, message, length);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      message += n;
-      length -= (size_t)n;
+      supervisor_free (s);
+      return -1;
     }
-  close (ready_fd);
+  *out = s;
+  return 0;
+}
+
+void
+supervisor_free (struct supervisor *s)
+{
+  if (s == NULL)
+    return;
+  dns_proxy_free (s->dns);
+  dns_listen_fds_close (&s->config->listen);
+  if (s->epoll_fd >= 0)
+    close (s->epoll_fd);
+  free (s->names);
+  free (s);
 }
 
 int
-supervisor_run (struct supervisor_config *config, int ready_fd)
+supervisor_run (struct supervisor *s)
 {
-  struct supervisor s = { .config = config, .epoll_fd = -1 };
+  struct supervisor_config *config = s->config;
   struct ward_error *err = NULL;
   int status = 0;
-  if (set_up (&s, &err) < 0)
-    {
-      /* The hook prints it and fails the container. */
-      report_to_hook (ready_fd, err->message);
-      ward_error_free (&err);
-      status = 1;
-      goto out;
-    }
-  /* "R": the firewall and DNS are live, the container may run. */
-  report_to_hook (ready_fd, "R");
-
-  while (!s.init_exited)
+  while (!s->init_exited)
     {
       struct epoll_event events[32];
-      int n = epoll_wait (s.epoll_fd, events, 32, -1);
+      int n = epoll_wait (s->epoll_fd, events, 32, -1);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
@@ -270,21 +271,16 @@ supervisor_run (struct supervisor_config *config, int ready_fd)
     }
   /* Whatever was refused last is still worth its record. */
   struct ward_error *ignored = NULL;
-  nflog_read (config->nflog_fd, refused_packet, &s, &ignored);
+  nflog_read (config->nflog_fd, refused_packet, s, &ignored);
   ward_error_free (&ignored);
   if (egress_audit_supervisor_exit (config->audit,
-                                    s.init_exited ? "container exited"
-                                        : err     ? err->message
-                                                  : "error",
+                                    s->init_exited ? "container exited"
+                                        : err      ? err->message
+                                                   : "error",
                                     &ignored)
       < 0)
     audit_failed (&ignored);
   ward_error_free (&err);
-out:
-  dns_proxy_free (s.dns);
-  dns_listen_fds_close (&config->listen);
-  if (s.epoll_fd >= 0)
-    close (s.epoll_fd);
-  free (s.names);
+  supervisor_free (s);
   return status;
 }

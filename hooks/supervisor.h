@@ -25,10 +25,19 @@ struct supervisor_config
   struct audit_log *audit;
 };
 
-/* Set everything up, then write one byte to `ready_fd` (and close it) so
- * that the hook lets the container start; on a failure before that, write
- * the error's message there instead.  Returns the process's exit status
- * once the init has exited. */
-int supervisor_run (struct supervisor_config *config, int ready_fd);
+struct supervisor;
+
+/* Everything set up (the DNS proxy, the epoll loop, the egress.installed
+ * record) in the hook itself, before it forks: a failure is the hook's,
+ * and once it has forked the container may run at once, with nothing left
+ * for the supervisor to get ready. */
+int supervisor_prepare (struct supervisor_config *config, struct supervisor **out, struct ward_error **err);
+
+/* In the detached supervisor: the loop, until the init exits; then the
+ * supervisor.exit record.  Frees `s`; returns the exit status. */
+int supervisor_run (struct supervisor *s);
+
+/* For a hook that failed after supervisor_prepare. */
+void supervisor_free (struct supervisor *s);
 
 #endif

@@ -3,10 +3,10 @@
  * it chooses the container's policy as ward does, installs the nftables
  * ruleset in the container's network namespace, makes the DNS proxy's and
  * the NFLOG reader's sockets there, and forks the detached supervisor that
- * serves them until the container's init exits.  It exits 0 only once the
- * supervisor is ready, so the container never runs unfiltered; on any
- * failure it exits non-zero, the runtime refuses the container, and no
- * supervisor is left. */
+ * serves them until the container's init exits.  It exits 0 only once all
+ * of that exists, so the container never runs unfiltered; on any failure
+ * it exits non-zero, the runtime refuses the container, and no supervisor
+ * is left. */
 #include "config.h"
 #include "audit.h"
 #include "cleanup.h"
@@ -40,8 +40,6 @@
  * container wants; the next ones when it is taken (a joined namespace). */
 #define PROXY_PORT_FIRST 53530
 #define PROXY_PORT_TRIES 16
-/* How long the supervisor may take to be ready. */
-#define READY_TIMEOUT_MS 10000
 
 /* Everything the hook makes, handed to the supervisor or released. */
 struct hook
@@ -60,10 +58,10 @@ struct hook
 };
 
 static int
-load_policy (struct hook *h, struct ward_error **err)
+load_policy (struct hook *h, const char *bundle, struct ward_error **err)
 {
   cleanup_free char *config_path = NULL;
-  if (asprintf (&config_path, "%s/config.json", h->state.bundle) < 0)
+  if (asprintf (&config_path, "%s/config.json", bundle) < 0)
     return ward_fail (err, ENOMEM, "config.json");
   if (ward_conf_load (&h->conf, err) < 0 || spec_load (config_path, &h->spec, err) < 0
       || container_policy_choose (h->conf, h->spec, &h->policy_name, err) < 0)
@@ -107,8 +105,13 @@ open_container_netns (struct hook *h, struct ward_error **err)
   h->init_pidfd = (int)syscall (SYS_pidfd_open, h->state.pid, 0);
   if (h->init_pidfd < 0)
     return ward_fail (err, errno, "pidfd_open %d (the container's init)", h->state.pid);
-  char path[64];
-  snprintf (path, sizeof path, "/proc/%d/ns/net", h->state.pid);
+  /* A namespace joined by path is opened by that path: the init may not
+   * have joined it yet when ward (which starts us early) gives the state,
+   * and it is the same namespace once it has. */
+  char own[64];
+  snprintf (own, sizeof own, "/proc/%d/ns/net", h->state.pid);
+  const char *joined = h->spec->linux_config.namespaces[NS_NETWORK].path;
+  const char *path = joined ? joined : own;
   h->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
   if (h->netns_fd < 0)
     return ward_fail (err, errno, "open %s", path);
@@ -216,7 +219,7 @@ install (struct hook *h, struct ward_error **err)
   return 0;
 }
 
-static void __attribute__ ((noreturn)) become_supervisor (struct hook *h, int ready_fd)
+static void __attribute__ ((noreturn)) become_supervisor (struct supervisor *supervisor)
 {
   int null = open ("/dev/null", O_RDWR);
   if (null >= 0)
@@ -227,85 +230,43 @@ static void __attribute__ ((noreturn)) become_supervisor (struct hook *h, int re
       if (null > STDERR_FILENO)
         close (null);
     }
-  /* Its pid first, so the hook can end it if it never gets ready. */
-  pid_t self = getpid ();
-  if (write (ready_fd, &self, sizeof self) != sizeof self)
-    _exit (1);
   signal (SIGPIPE, SIG_IGN);
   prctl (PR_SET_NAME, "ward-supervisor");
-  struct supervisor_config *s = &h->supervisor;
-  _exit (supervisor_run (s, ready_fd));
+  _exit (supervisor_run (supervisor));
 }
 
-/* Detach (double fork, new session, no fd of the runtime kept) and wait
- * until the supervisor says it is ready; end it if it fails. */
+/* Everything the supervisor needs is made here, where a failure still
+ * fails the container; then it is detached (double fork, new session, no
+ * fd of the runtime kept) and the hook is done: the firewall and the DNS
+ * sockets exist already, so the container may run at once. */
 static int
 start_supervisor (struct hook *h, struct ward_error **err)
 {
-  int pipe_fds[2];
-  if (pipe2 (pipe_fds, O_CLOEXEC) < 0)
-    return ward_fail (err, errno, "pipe");
-  cleanup_close int ready_read = pipe_fds[0];
-  cleanup_close int ready_write = pipe_fds[1];
+  struct supervisor *supervisor = NULL;
+  if (supervisor_prepare (&h->supervisor, &supervisor, err) < 0)
+    return -1;
   pid_t middle = fork ();
   if (middle < 0)
-    return ward_fail (err, errno, "fork the supervisor");
+    {
+      supervisor_free (supervisor);
+      return ward_fail (err, errno, "fork the supervisor");
+    }
   if (middle == 0)
     {
-      close (ready_read);
       setsid ();
-      pid_t supervisor = fork ();
-      if (supervisor == 0)
-        become_supervisor (h, ready_write);
-      _exit (supervisor < 0 ? 1 : 0);
+      pid_t child = fork ();
+      if (child == 0)
+        become_supervisor (supervisor);
+      _exit (child < 0 ? 1 : 0);
     }
-  close (steal_fd (&ready_write));
   int status = 0;
   while (waitpid (middle, &status, 0) < 0 && errno == EINTR)
     ;
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     return ward_fail (err, 0, "fork the supervisor: failed");
-
-  pid_t supervisor = 0;
-  size_t pid_bytes = 0;
-  char message[512];
-  size_t length = 0;
-  bool timed_out = false;
-  for (;;)
-    {
-      struct pollfd p = { .fd = ready_read, .events = POLLIN };
-      int n = poll (&p, 1, READY_TIMEOUT_MS);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n == 0)
-        {
-          timed_out = true;
-          break;
-        }
-      bool reading_pid = pid_bytes < sizeof supervisor;
-      char *into = reading_pid ? (char *)&supervisor + pid_bytes : message + length;
-      size_t room = reading_pid ? sizeof supervisor - pid_bytes : sizeof message - 1 - length;
-      if (room == 0)
-        break;
-      ssize_t got = read (ready_read, into, room);
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got <= 0)
-        break;
-      if (reading_pid)
-        pid_bytes += (size_t)got;
-      else
-        length += (size_t)got;
-    }
-  if (pid_bytes < sizeof supervisor || supervisor <= 0)
-    return ward_fail (err, 0, "the supervisor died before it started");
-  message[length] = '\0';
-  if (!timed_out && strcmp (message, "R") == 0)
-    return 0;
-  kill (supervisor, SIGKILL);
-  if (timed_out)
-    return ward_fail (err, ETIMEDOUT, "the supervisor was not ready in time");
-  return ward_fail (err, 0, "supervisor: %s", length ? message : "exited before it was ready");
+  /* Ours is a copy: the supervisor owns the proxy and the sockets now. */
+  h->supervisor.listen = (struct dns_listen_fds){ -1, -1, -1, -1 };
+  return 0;
 }
 
 static void
@@ -330,8 +291,6 @@ hook_clear (struct hook *h)
 int
 main (int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
   struct hook h = {
     .init_pidfd = -1,
     .netns_fd = -1,
@@ -342,9 +301,18 @@ main (int argc, char **argv)
    * waits for EOF on it, and the supervisor's stdio is /dev/null. */
   syscall (SYS_close_range, 3U, ~0U, 0);
   struct ward_error *err = NULL;
-  int ret = hook_state_read (STDIN_FILENO, &h.state, &err);
+  /* ward starts its hook with `--bundle B` before the init exists, so
+   * that everything but the container's own namespace is read while ward
+   * is still making it; other runtimes give the state alone. */
+  const char *early_bundle = argc == 3 && strcmp (argv[1], "--bundle") == 0 ? argv[2] : NULL;
+  int ret = early_bundle ? load_policy (&h, early_bundle, &err) : 0;
   if (ret == 0)
-    ret = load_policy (&h, &err);
+    ret = hook_state_read (STDIN_FILENO, &h.state, &err);
+  if (ret == 0 && early_bundle && strcmp (early_bundle, h.state.bundle) != 0)
+    ret = ward_fail (&err, 0, "container %s: its bundle is %s, not %s", h.state.id, h.state.bundle,
+                     early_bundle);
+  if (ret == 0 && !early_bundle)
+    ret = load_policy (&h, h.state.bundle, &err);
   if (ret == 0 && strcmp (h.policy_name, WARD_UNCONFINED) != 0)
     {
       ret = install (&h, &err);

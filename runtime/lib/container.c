@@ -51,6 +51,9 @@ struct creation
   pid_t init_pid;
   struct ward_conf *conf;
   struct container_policy policy;
+  struct spec_hook egress_hook; /* ward-hook, when the policy controls egress */
+  bool egress_hook_planned;
+  struct hook_running *egress_hook_running;
   struct seccomp_program *seccomp;
   struct resources *resources;
   struct cgroup cgroup;
@@ -117,47 +120,48 @@ string_list (const char *first, const char *second)
 }
 
 /* A policy controls egress: ward-hook installs the container's firewall
- * and starts its supervisor.  It comes first among the createRuntime
- * hooks, so that none of the config's runs while the network is open; its
- * environment names the ward.conf (and profiles) ward read, so that the
- * hook chooses the same policy. */
+ * and starts its supervisor, as a createRuntime hook that comes before any
+ * of the config's.  Its environment names the ward.conf (and profiles)
+ * ward read, so that the hook chooses the same policy.  It only needs the
+ * container's network namespace, so it runs while the init builds the
+ * rest (see spawn_init), and create waits for it before any hook of the
+ * config or the container's own code can run. */
+static void
+egress_hook_clear (struct spec_hook *hook)
+{
+  free (hook->path);
+  string_array_free (hook->args);
+  string_array_free (hook->env);
+}
+
 static int
-inject_egress_hook (struct creation *c, struct ward_error **err)
+plan_egress_hook (struct creation *c, struct ward_error **err)
 {
   if (c->policy.policy == NULL)
     return 0;
-  struct spec *spec = c->spec;
-  size_t count = spec->hooks_count[HOOK_CREATE_RUNTIME];
-  struct spec_hook *hooks = calloc (count + 2, sizeof *hooks);
-  if (hooks == NULL)
-    return ward_fail (err, ENOMEM, "ward-hook");
+  struct spec_hook *hook = &c->egress_hook;
   cleanup_free char *conf_env = NULL, *policy_env = NULL;
   const char *policy_dir = getenv ("WARD_POLICY_DIR");
   if (asprintf (&conf_env, "WARD_CONF=%s", c->conf->path) < 0
       || (policy_dir && *policy_dir && asprintf (&policy_env, "WARD_POLICY_DIR=%s", policy_dir) < 0))
-    {
-      free (hooks);
-      return ward_fail (err, ENOMEM, "ward-hook");
-    }
-  struct spec_hook *hook = &hooks[0];
+    return ward_fail (err, ENOMEM, "ward-hook");
   hook->path = strdup (c->conf->hook_path ? c->conf->hook_path : WARD_HOOK_PATH_DEFAULT);
-  hook->args = string_list ("ward-hook", NULL);
-  hook->args_count = 1;
+  hook->args = calloc (4, sizeof (char *));
+  if (hook->args
+      && ((hook->args[0] = strdup ("ward-hook")) == NULL || (hook->args[1] = strdup ("--bundle")) == NULL
+          || (hook->args[2] = strdup (c->bundle)) == NULL))
+    {
+      string_array_free (hook->args);
+      hook->args = NULL;
+    }
+  hook->args_count = 3;
   hook->env = string_list (conf_env, policy_env);
   hook->env_count = policy_env ? 2 : 1;
+  /* It answers in milliseconds; a hung one must not hang create. */
+  hook->timeout = 30;
   if (hook->path == NULL || hook->args == NULL || hook->env == NULL)
-    {
-      free (hook->path);
-      string_array_free (hook->args);
-      string_array_free (hook->env);
-      free (hooks);
-      return ward_fail (err, ENOMEM, "ward-hook");
-    }
-  if (count > 0)
-    memcpy (hooks + 1, spec->hooks[HOOK_CREATE_RUNTIME], count * sizeof *hooks);
-  free (spec->hooks[HOOK_CREATE_RUNTIME]);
-  spec->hooks[HOOK_CREATE_RUNTIME] = hooks;
-  spec->hooks_count[HOOK_CREATE_RUNTIME] = count + 1;
+    return ward_fail (err, ENOMEM, "ward-hook");
+  c->egress_hook_planned = true;
   return 0;
 }
 
@@ -173,7 +177,7 @@ apply_policy (struct creation *c, struct ward_error **err)
     return -1;
   if (container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err) < 0)
     return -1;
-  return inject_egress_hook (c, err);
+  return plan_egress_hook (c, err);
 }
 
 /* Everything that can be refused from config.json alone is refused here,
@@ -309,6 +313,36 @@ hand_over_seccomp_fd (struct creation *c, int notify_fd, struct ward_error **err
   return seccomp_send_to_listener (c->seccomp, notify_fd, c->init_pid, state, err);
 }
 
+/* Started as soon as the policy is known, with the bundle on its command
+ * line: the hook reads ward.conf, config.json and the profile while ward
+ * makes the state, the cgroup and the init; send_egress_state then gives
+ * it the init's pid, and it works on the network namespace. */
+static int
+start_egress_hook (struct creation *c, struct ward_error **err)
+{
+  if (!c->egress_hook_planned)
+    return 0;
+  return hooks_start (HOOK_CREATE_RUNTIME, &c->egress_hook, NULL, &c->egress_hook_running, err);
+}
+
+static int
+send_egress_state (struct creation *c, struct ward_error **err)
+{
+  if (c->egress_hook_running == NULL)
+    return 0;
+  cleanup_free char *state = creating_state_json (c);
+  if (state == NULL)
+    return ward_fail (err, ENOMEM, "state");
+  return hooks_send_state (c->egress_hook_running, state, err);
+}
+
+static int
+finish_egress_hook (struct creation *c, struct ward_error **err)
+{
+  struct hook_running *running = steal_pointer (&c->egress_hook_running);
+  return running ? hooks_finish (running, err) : 0;
+}
+
 /* Answer the init's requests until it is ready (or fails). */
 static int
 serve_init (struct creation *c, int sync_fd, struct ward_error **err)
@@ -326,11 +360,11 @@ serve_init (struct creation *c, int sync_fd, struct ward_error **err)
       switch (message->type)
         {
         case SYNC_READY:
-          return 0;
+          return finish_egress_hook (c, err);
         case SYNC_ERROR:
           return ward_fail (err, 0, "%s", message->text);
         case SYNC_HOOKS:
-          if (run_runtime_hooks (c, sync_fd, err) < 0)
+          if (finish_egress_hook (c, err) < 0 || run_runtime_hooks (c, sync_fd, err) < 0)
             return -1;
           break;
         case SYNC_SECCOMP:
@@ -405,7 +439,7 @@ spawn_init (struct creation *c, struct ward_error **err)
     return -1;
   if (!in_unified && cgroup_enter_unified (&c->cgroup, pid, err) < 0)
     return -1;
-  if (sync_send (parent_end, SYNC_GO, NULL, err) < 0)
+  if (sync_send (parent_end, SYNC_GO, NULL, err) < 0 || send_egress_state (c, err) < 0)
     return -1;
   return serve_init (c, parent_end, err);
 }
@@ -448,6 +482,7 @@ write_pid_file (const char *path, pid_t pid, struct ward_error **err)
 static void
 undo (struct creation *c)
 {
+  hooks_abandon (steal_pointer (&c->egress_hook_running));
   if (c->init_pid > 0)
     {
       kill (c->init_pid, SIGKILL);
@@ -470,7 +505,8 @@ container_create (const struct create_options *options, struct create_result *re
   int ret = -1;
 
   if (state_validate_id (options->id, err) < 0 || resolve_bundle (&c, err) < 0 || load_spec (&c, err) < 0
-      || apply_policy (&c, err) < 0 || resolve_rootfs (&c, err) < 0 || validate (&c, err) < 0)
+      || apply_policy (&c, err) < 0 || start_egress_hook (&c, err) < 0 || resolve_rootfs (&c, err) < 0
+      || validate (&c, err) < 0)
     goto out;
   /* In a pid namespace that already has processes, they can see our init
    * before it execs: run from a sealed copy (re-executes; nothing exists
@@ -503,6 +539,7 @@ out:
   state_close (&c.state);
   seccomp_program_free (c.seccomp);
   container_policy_clear (&c.policy);
+  egress_hook_clear (&c.egress_hook);
   ward_conf_free (c.conf);
   resources_free (c.resources);
   cgroup_clear (&c.cgroup);

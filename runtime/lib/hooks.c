@@ -417,13 +417,12 @@ run_started_hook (struct hook_child *child, struct ward_error **err)
   return fail_from_status (child, err);
 }
 
-static int
-run_hook (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
-          struct ward_error **err)
+static struct hook_child *
+hook_child_new (enum spec_hook_point point, const struct spec_hook *hook, const char *input)
 {
   struct hook_child *child = calloc (1, sizeof *child);
   if (child == NULL)
-    return ward_fail (err, ENOMEM, "%s hook %s", spec_hook_point_name (point), hook->path);
+    return NULL;
   *child = (struct hook_child){
     .point_name = spec_hook_point_name (point),
     .hook = hook,
@@ -431,26 +430,119 @@ run_hook (enum spec_hook_point point, const struct spec_hook *hook, const char *
     .stdin_fd = -1,
     .stdout_fd = -1,
     .stderr_fd = -1,
-    .input = state_json ? state_json : "",
-    .input_left = state_json ? strlen (state_json) : 0,
+    .input = input ? input : "",
+    .input_left = input ? strlen (input) : 0,
   };
-  log_debug ("%s hook %s: running", child->point_name, hook->path);
+  return child;
+}
 
-  /* A hook that exits without reading its stdin turns our write into
-   * SIGPIPE, which would kill ward; EPIPE is what we handle instead.  (The
-   * hook itself gets SIGPIPE back: exec_hook resets every signal.) */
-  struct sigaction ignore = { .sa_handler = SIG_IGN }, previous;
+/* A hook that exits without reading its stdin turns our write into
+ * SIGPIPE, which would kill ward; EPIPE is what we handle instead.  (The
+ * hook itself gets SIGPIPE back: exec_hook resets every signal.) */
+static void
+ignore_sigpipe (struct sigaction *previous)
+{
+  struct sigaction ignore = { .sa_handler = SIG_IGN };
   sigemptyset (&ignore.sa_mask);
-  sigaction (SIGPIPE, &ignore, &previous);
+  sigaction (SIGPIPE, &ignore, previous);
+}
 
+static int
+run_hook (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
+          struct ward_error **err)
+{
+  struct hook_child *child = hook_child_new (point, hook, state_json);
+  if (child == NULL)
+    return ward_fail (err, ENOMEM, "%s hook %s", spec_hook_point_name (point), hook->path);
+  log_debug ("%s hook %s: running", child->point_name, hook->path);
+  struct sigaction previous;
+  ignore_sigpipe (&previous);
   int ret = start_hook (child, err);
   if (ret == 0)
     ret = run_started_hook (child, err);
   hook_child_close (child);
-
   sigaction (SIGPIPE, &previous, NULL);
   free (child);
   return ret;
+}
+
+struct hook_running
+{
+  struct hook_child child;
+  char *input; /* ours: the caller's state may be gone by hooks_finish */
+  struct sigaction previous_sigpipe;
+};
+
+int
+hooks_start (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
+             struct hook_running **out, struct ward_error **err)
+{
+  struct hook_running *running = calloc (1, sizeof *running);
+  char *input = strdup (state_json ? state_json : "");
+  struct hook_child *child = input ? hook_child_new (point, hook, input) : NULL;
+  if (running == NULL || child == NULL)
+    {
+      free (running);
+      free (input);
+      free (child);
+      return ward_fail (err, ENOMEM, "%s hook %s", spec_hook_point_name (point), hook->path);
+    }
+  running->child = *child;
+  running->input = input;
+  free (child);
+  if (state_json == NULL)
+    running->child.input_left = 0; /* hooks_send_state () gives it */
+  log_debug ("%s hook %s: started", running->child.point_name, hook->path);
+  ignore_sigpipe (&running->previous_sigpipe);
+  if (start_hook (&running->child, err) < 0)
+    {
+      sigaction (SIGPIPE, &running->previous_sigpipe, NULL);
+      free (running->input);
+      free (running);
+      return -1;
+    }
+  /* The state fits in the pipe: written now, the hook reads it at once. */
+  if (state_json)
+    feed_input (&running->child);
+  *out = running;
+  return 0;
+}
+
+int
+hooks_send_state (struct hook_running *running, const char *state_json, struct ward_error **err)
+{
+  char *input = strdup (state_json);
+  if (input == NULL)
+    return ward_fail (err, ENOMEM, "%s hook %s", running->child.point_name, running->child.hook->path);
+  free (running->input);
+  running->input = input;
+  running->child.input = input;
+  running->child.input_left = strlen (input);
+  feed_input (&running->child);
+  return 0;
+}
+
+int
+hooks_finish (struct hook_running *running, struct ward_error **err)
+{
+  int ret = run_started_hook (&running->child, err);
+  hook_child_close (&running->child);
+  sigaction (SIGPIPE, &running->previous_sigpipe, NULL);
+  free (running->input);
+  free (running);
+  return ret;
+}
+
+void
+hooks_abandon (struct hook_running *running)
+{
+  if (running == NULL)
+    return;
+  kill_and_reap (&running->child);
+  hook_child_close (&running->child);
+  sigaction (SIGPIPE, &running->previous_sigpipe, NULL);
+  free (running->input);
+  free (running);
 }
 
 int

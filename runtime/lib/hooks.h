@@ -20,4 +20,16 @@ int hooks_run (const struct spec *spec, enum spec_hook_point point, const char *
  * says they do not change the outcome). */
 void hooks_run_logged (const struct spec *spec, enum spec_hook_point point, const char *state_json);
 
+/* One hook started in the background (ward-hook, while the init builds
+ * the container): hooks_finish() waits for it and fails as hooks_run()
+ * would; hooks_abandon() kills it, for a create that failed meanwhile. */
+struct hook_running;
+int hooks_start (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
+                 struct hook_running **out, struct ward_error **err);
+/* With a NULL state_json the hook is started with an empty stdin still
+ * open, and hooks_send_state() writes the state once it is known. */
+int hooks_send_state (struct hook_running *running, const char *state_json, struct ward_error **err);
+int hooks_finish (struct hook_running *running, struct ward_error **err);
+void hooks_abandon (struct hook_running *running);
+
 #endif

@@ -204,6 +204,12 @@ namespaces_bring_up_loopback (const struct spec *spec, struct ward_error **err)
 {
   if (!namespaces_creates (spec, NS_NETWORK))
     return 0;
+  return namespaces_loopback_up (err);
+}
+
+int
+namespaces_loopback_up (struct ward_error **err)
+{
   cleanup_close int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return ward_fail (err, errno, "bring up lo: socket");

@@ -41,6 +41,10 @@ int namespaces_enter_cgroup (const struct spec *spec, struct ward_error **err);
 
 /* Init, in a network namespace it created: bring up "lo", as runc does, so
  * that services on 127.0.0.1 work inside. */
+/* lo up in the calling thread's network namespace (idempotent): ward-hook
+ * needs it for the DNS proxy before the init has got that far. */
+int namespaces_loopback_up (struct ward_error **err);
+
 int namespaces_bring_up_loopback (const struct spec *spec, struct ward_error **err);
 
 #endif
