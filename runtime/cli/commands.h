@@ -36,5 +36,7 @@ command_fn cmd_events;
 command_fn cmd_features;
 command_fn cmd_exec;
 command_fn cmd_policy;
+command_fn cmd_audit;
+command_fn cmd_top;
 
 #endif

@@ -22,7 +22,7 @@ static const struct command commands[] = {
   { "list", cmd_list },     { "spec", cmd_spec },   { "pause", cmd_pause },
   { "resume", cmd_resume }, { "ps", cmd_ps },       { "update", cmd_update },
   { "events", cmd_events }, { "exec", cmd_exec },   { "features", cmd_features },
-  { "policy", cmd_policy },
+  { "policy", cmd_policy }, { "audit", cmd_audit }, { "top", cmd_top },
 };
 
 static void
@@ -48,6 +48,8 @@ print_usage (FILE *out)
          "  exec     run a new process in a running container\n"
          "  features print the OCI features ward supports, as JSON\n"
          "  policy   list and show the policy profiles (list, show NAME)\n"
+         "  audit    print a container's audit log (--follow, --json, --since T)\n"
+         "  top      watch the running containers' budgets (--once: one frame)\n"
          "  spec     write a default config.json\n"
          "\n"
          "Global options:\n"

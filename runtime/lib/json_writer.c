@@ -101,6 +101,12 @@ jw_uint (struct json_writer *w, unsigned long long value)
 }
 
 void
+jw_number (struct json_writer *w, const char *text)
+{
+  check (w, yajl_gen_number (w->gen, text, strlen (text)));
+}
+
+void
 jw_bool (struct json_writer *w, bool value)
 {
   check (w, yajl_gen_bool (w->gen, value));

@@ -23,6 +23,9 @@ void jw_int (struct json_writer *w, long long value);
 void jw_uint (struct json_writer *w, unsigned long long value);
 void jw_bool (struct json_writer *w, bool value);
 void jw_null (struct json_writer *w);
+/* A number already formatted ("1.250"), so fractions print as the
+ * caller chose rather than as %.20g does. */
+void jw_number (struct json_writer *w, const char *text);
 
 /* key + value in one call. */
 void jw_key_string (struct json_writer *w, const char *key, const char *value);

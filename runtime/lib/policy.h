@@ -154,8 +154,8 @@ struct policy
   struct policy_limit watchdog_timeout;      /* seconds */
   struct policy_limit watchdog_cpu_seconds;  /* seconds */
   struct policy_limit watchdog_egress_bytes; /* bytes */
-  struct policy_limit watchdog_connections;  /* open at once */
-  struct policy_limit watchdog_connect_rate; /* new connections per second */
+  struct policy_limit watchdog_connections;  /* new outbound connections, in total */
+  struct policy_limit watchdog_connect_rate; /* new outbound connections a minute */
   struct policy_budget watchdog_budget;
   enum policy_breach watchdog_on_breach;
   uint64_t watchdog_grace; /* seconds between SIGTERM and the breach action */
