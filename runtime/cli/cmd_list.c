@@ -3,10 +3,10 @@
 #include "commands.h"
 #include "cleanup.h"
 #include "json_writer.h"
+#include "container_list.h"
 #include "lifecycle.h"
 #include "options.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,58 +43,8 @@ list_option (void *ctx, int option, const char *value, struct ward_error **err)
   return 0;
 }
 
-struct entry
-{
-  struct container_state state;
-  enum container_status status;
-};
-
-static int
-compare_entries (const void *a, const void *b)
-{
-  return strcmp (((const struct entry *)a)->state.id, ((const struct entry *)b)->state.id);
-}
-
-/* Containers that vanish while we look (deleted meanwhile) are skipped. */
-static int
-collect (const char *root, struct entry **out, size_t *count, struct ward_error **err)
-{
-  *out = NULL;
-  *count = 0;
-  cleanup_closedir DIR *dir = opendir (root);
-  if (dir == NULL)
-    return errno == ENOENT ? 0 : ward_fail (err, errno, "open %s", root);
-  struct dirent *d;
-  size_t capacity = 0;
-  while ((d = readdir (dir)) != NULL)
-    {
-      /* Hidden entries and the cache are not containers. */
-      if (d->d_name[0] == '.' || strchr (d->d_name, '@'))
-        continue;
-      if (*count == capacity)
-        {
-          capacity = capacity ? capacity * 2 : 16;
-          struct entry *bigger = realloc (*out, capacity * sizeof **out);
-          if (bigger == NULL)
-            return ward_fail (err, ENOMEM, "list");
-          *out = bigger;
-        }
-      struct entry *e = &(*out)[*count];
-      struct ward_error *ignored = NULL;
-      if (container_read_status (root, d->d_name, &e->state, &e->status, &ignored) < 0)
-        {
-          ward_error_free (&ignored);
-          continue;
-        }
-      (*count)++;
-    }
-  if (*count > 1)
-    qsort (*out, *count, sizeof **out, compare_entries);
-  return 0;
-}
-
 static void
-print_json (const struct entry *entries, size_t count)
+print_json (const struct container_listing *entries, size_t count)
 {
   fputs ("[", stdout);
   for (size_t i = 0; i < count; i++)
@@ -107,7 +57,7 @@ print_json (const struct entry *entries, size_t count)
 }
 
 static void
-print_table (const struct entry *entries, size_t count)
+print_table (const struct container_listing *entries, size_t count)
 {
   /* Column widths as a tab writer would make them. */
   int id_w = 2, bundle_w = 6, created_w = 7;
@@ -139,9 +89,9 @@ cmd_list (struct global_options *global, int argc, char **argv, struct ward_erro
     return -1;
   if (first != argc)
     return ward_fail (err, 0, "list: unexpected argument \"%s\"", argv[first]);
-  struct entry *entries = NULL;
+  struct container_listing *entries = NULL;
   size_t count = 0;
-  if (collect (global->root, &entries, &count, err) < 0)
+  if (container_list (global->root, &entries, &count, err) < 0)
     return -1;
   if (r.quiet)
     for (size_t i = 0; i < count; i++)
@@ -150,8 +100,6 @@ cmd_list (struct global_options *global, int argc, char **argv, struct ward_erro
     print_json (entries, count);
   else
     print_table (entries, count);
-  for (size_t i = 0; i < count; i++)
-    state_clear (&entries[i].state);
-  free (entries);
+  container_list_free (entries, count);
   return 0;
 }

@@ -8,11 +8,11 @@
 #include "commands.h"
 #include "budget.h"
 #include "cleanup.h"
+#include "container_list.h"
 #include "lifecycle.h"
 #include "options.h"
 #include "usage.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -209,57 +209,19 @@ print_container (const struct top_request *r, const char *root, const struct con
   printf ("%s\n", eol);
 }
 
-struct entry
-{
-  struct container_state state;
-  enum container_status status;
-};
-
-static int
-compare_entries (const void *a, const void *b)
-{
-  return strcmp (((const struct entry *)a)->state.id, ((const struct entry *)b)->state.id);
-}
-
-/* The containers not yet stopped, by id; those that vanish meanwhile are skipped. */
-static size_t
-collect (const char *root, struct entry *entries, size_t capacity)
-{
-  cleanup_closedir DIR *dir = opendir (root);
-  size_t count = 0;
-  struct dirent *d;
-  while (dir && count < capacity && (d = readdir (dir)) != NULL)
-    {
-      if (d->d_name[0] == '.' || strchr (d->d_name, '@'))
-        continue;
-      struct entry *e = &entries[count];
-      struct ward_error *ignored = NULL;
-      if (container_read_status (root, d->d_name, &e->state, &e->status, &ignored) < 0)
-        {
-          ward_error_free (&ignored);
-          continue;
-        }
-      if (e->status == STATUS_STOPPED)
-        {
-          state_clear (&e->state);
-          continue;
-        }
-      count++;
-    }
-  qsort (entries, count, sizeof *entries, compare_entries);
-  return count;
-}
-
-/* Enough for a screen; more would not fit on one anyway. */
-#define TOP_MAX_CONTAINERS 256
-
 static void
 draw_frame (struct top_request *r, const char *root)
 {
-  static struct entry entries[TOP_MAX_CONTAINERS];
   struct winsize ws;
   r->columns = r->terminal && ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
-  size_t count = collect (root, entries, TOP_MAX_CONTAINERS);
+  /* Stopped containers have nothing left to watch. */
+  struct container_listing *all = NULL;
+  size_t listed = 0, count = 0;
+  struct ward_error *ignored = NULL;
+  if (container_list (root, &all, &listed, &ignored) < 0)
+    ward_error_free (&ignored);
+  for (size_t i = 0; i < listed; i++)
+    count += all[i].status != STATUS_STOPPED;
   char clock[16];
   time_t t = time (NULL);
   struct tm tm;
@@ -272,11 +234,10 @@ draw_frame (struct top_request *r, const char *root)
   printf ("%s\n", r->terminal ? "\033[K" : "");
   if (count == 0)
     printf ("no running containers under %s%s\n", root, r->terminal ? "\033[K" : "");
-  for (size_t i = 0; i < count; i++)
-    {
-      print_container (r, root, &entries[i].state, entries[i].status);
-      state_clear (&entries[i].state);
-    }
+  for (size_t i = 0; i < listed; i++)
+    if (all[i].status != STATUS_STOPPED)
+      print_container (r, root, &all[i].state, all[i].status);
+  container_list_free (all, listed);
   if (r->terminal)
     fputs ("\033[J", stdout);
   fflush (stdout);
