@@ -129,6 +129,7 @@ egress_audit_refused (struct audit_log *log, const struct nflog_packet *packet, 
   egress_address_format (packet->family, packet->destination, packet->family == AF_INET ? 32 : 128,
                          destination);
   bool blocked_range = strcmp (packet->prefix, EGRESS_NFT_PREFIX_BLOCKED) == 0;
+  bool over_rate = strcmp (packet->prefix, EGRESS_NFT_PREFIX_RATE) == 0;
   const struct egress_blocked_range *range = blocked_range
       ? egress_blocked_range_find (packet->family, packet->destination,
                                    EGRESS_BLOCK_METADATA | EGRESS_BLOCK_PRIVATE)
@@ -147,7 +148,10 @@ egress_audit_refused (struct audit_log *log, const struct nflog_packet *packet, 
       jw_key_string (w, "protocol", nflog_protocol_name (packet->protocol));
       if (name)
         jw_key_string (w, "name", name);
-      jw_key_string (w, "reason", blocked_range ? "blocked range" : "not allowed");
+      jw_key_string (w, "reason",
+                     blocked_range   ? "blocked range"
+                         : over_rate ? "connect rate"
+                                     : "not allowed");
       if (range)
         jw_key_string (w, "range", range->label);
       if (packet->has_uid)

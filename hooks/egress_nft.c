@@ -7,6 +7,7 @@
 #include <linux/netlink.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,14 @@ render_output_chain (FILE *f, const struct egress_allowlist *list, const struct 
              "\t\tct status dnat ip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport %u accept\n"
              "\t\tct status dnat ip6 daddr ::1 meta l4proto { tcp, udp } th dport %u accept\n",
              options->proxy_port, options->proxy_port);
+  /* Before the allowlist: an allowed destination is what a looping
+   * agent hammers. */
+  if (options->connect_rate != 0)
+    fprintf (f,
+             "\t\tmeta l4proto { tcp, udp } ct state new limit rate over %llu/minute burst %llu packets "
+             "log prefix \"%s \" group %u goto reject_packet\n",
+             (unsigned long long)options->connect_rate, (unsigned long long)options->connect_rate,
+             EGRESS_NFT_PREFIX_RATE, options->nflog_group);
   if (options->enabled)
     {
       char refuse[128];
@@ -264,6 +273,21 @@ render_output_chain (FILE *f, const struct egress_allowlist *list, const struct 
     }
   fprintf (f, "\t\tlog prefix \"%s \" group %u goto reject_packet\n\t}\n", EGRESS_NFT_PREFIX_REFUSED,
            options->nflog_group);
+}
+
+/* At priority 100, after the filter chain: what it rejected never counts.
+ * A DNS query the nat chain redirected to the proxy goes to loopback. */
+static void
+render_accounting (FILE *f)
+{
+  fputs ("\tcounter bytes_out {\n\t}\n\tcounter bytes_in {\n\t}\n\tcounter connections {\n\t}\n"
+         "\tchain account_out {\n\t\ttype filter hook postrouting priority 100; policy accept;\n"
+         "\t\toif \"lo\" return\n\t\tip daddr 127.0.0.0/8 return\n\t\tip6 daddr ::1 return\n"
+         "\t\tcounter name \"bytes_out\"\n"
+         "\t\tmeta l4proto { tcp, udp } ct state new counter name \"connections\"\n\t}\n"
+         "\tchain account_in {\n\t\ttype filter hook input priority 100; policy accept;\n"
+         "\t\tiif \"lo\" return\n\t\tcounter name \"bytes_in\"\n\t}\n",
+         f);
 }
 
 int
@@ -304,6 +328,7 @@ egress_nft_render (const struct egress_allowlist *list, const struct egress_nft_
              "\tchain dns_redirect {\n\t\ttype nat hook output priority -100; policy accept;\n"
              "\t\tmeta l4proto { tcp, udp } th dport 53 redirect to :%u\n\t}\n",
              options->proxy_port);
+  render_accounting (f);
   fputs ("}\n", f);
   if (fclose (f) != 0)
     return ward_fail (err, errno, "render the egress ruleset");
@@ -410,6 +435,43 @@ egress_nft_run (struct egress_nft *nft, const char *script, char **output, struc
   if (output && (*output = strdup (printed)) == NULL)
     return ward_fail (err, errno, "nftables output");
   return 0;
+}
+
+/* "counter NAME {" then "packets P bytes B", for each counter. */
+int
+egress_nft_parse_counters (const char *text, struct egress_nft_counters *out, struct ward_error **err)
+{
+  static const struct
+  {
+    const char *name;
+    size_t offset;
+    bool packets; /* a connection is its first packet */
+  } wanted[] = {
+    { "bytes_out", offsetof (struct egress_nft_counters, bytes_out), false },
+    { "bytes_in", offsetof (struct egress_nft_counters, bytes_in), false },
+    { "connections", offsetof (struct egress_nft_counters, connections), true },
+  };
+  *out = (struct egress_nft_counters){ 0 };
+  for (size_t i = 0; i < WARD_ARRAY_SIZE (wanted); i++)
+    {
+      char header[64];
+      snprintf (header, sizeof header, "counter %s {", wanted[i].name);
+      const char *at = strstr (text, header);
+      unsigned long long packets = 0, bytes = 0;
+      if (at == NULL || (at = strstr (at, "packets ")) == NULL
+          || sscanf (at, "packets %llu bytes %llu", &packets, &bytes) != 2)
+        return ward_fail (err, 0, "nftables: counter %s: not found", wanted[i].name);
+      *(uint64_t *)((char *)out + wanted[i].offset) = wanted[i].packets ? packets : bytes;
+    }
+  return 0;
+}
+
+int
+egress_nft_read_counters (struct egress_nft *nft, struct egress_nft_counters *out, struct ward_error **err)
+{
+  if (run_buffer (nft, "list counters table inet " EGRESS_NFT_TABLE, "nftables: read the counters", err) < 0)
+    return -1;
+  return egress_nft_parse_counters (nft_ctx_get_output_buffer (nft->ctx), out, err);
 }
 
 /* libmnl opens the context's socket without SOCK_CLOEXEC and libnftables

@@ -16,6 +16,16 @@
  *   5. everything else: logged with prefix "ward-refused" and rejected,
  *      TCP with a reset and the rest with ICMP administratively prohibited,
  *      so a refused program fails at once instead of timing out.
+ * With a connect rate, new TCP and UDP flows over it (a token bucket of
+ * that many a minute) are logged with prefix "ward-rate" and rejected
+ * before step 2: the watchdog's rate limit, enforced in the kernel.
+ *
+ * Named counters, which the watchdog reads: bytes_out and bytes_in (every
+ * packet that left or arrived on an interface other than loopback, after
+ * the filter let it through) and connections (new outbound TCP and UDP
+ * flows that were let through), counted in their own chains at priority
+ * 100, so that refused packets never count.
+ *
  * A nat output chain sends every DNS query, UDP and TCP, to any address,
  * to the proxy's port on 127.0.0.1 or ::1.
  *
@@ -35,6 +45,8 @@
 /* The log prefixes, so the NFLOG reader can tell the two refusals apart. */
 #define EGRESS_NFT_PREFIX_BLOCKED "ward-blocked"
 #define EGRESS_NFT_PREFIX_REFUSED "ward-refused"
+/* New connections over the connect rate: rejected, the container goes on. */
+#define EGRESS_NFT_PREFIX_RATE "ward-rate"
 /* A resolved address stays allowed at least this long, whatever its TTL,
  * so that a program that resolves, then connects a little later, is not
  * refused; and at most a day, however long the TTL. */
@@ -48,6 +60,7 @@ struct egress_nft_options
   bool block_private;  /* EGRESS_BLOCK_PRIVATE ranges */
   bool block_metadata; /* EGRESS_BLOCK_METADATA ranges (metadata and link-local) */
   uint16_t nflog_group;
+  uint64_t connect_rate; /* new outbound connections a minute; 0: no limit */
 };
 
 /* Enabled, both kinds of range blocked, group EGRESS_NFT_NFLOG_GROUP, no
@@ -102,6 +115,18 @@ enum egress_resolved
  * its packets go to. */
 int egress_nft_allow_resolved (struct egress_nft *nft, const struct egress_rule *rule, int family,
                                const void *address, uint32_t ttl_seconds, struct ward_error **err);
+
+/* The named counters' values (see above). */
+struct egress_nft_counters
+{
+  uint64_t bytes_out, bytes_in, connections;
+};
+
+int egress_nft_read_counters (struct egress_nft *nft, struct egress_nft_counters *out,
+                              struct ward_error **err);
+
+/* Parse `list counters` output (text) into *out: for the tests. */
+int egress_nft_parse_counters (const char *text, struct egress_nft_counters *out, struct ward_error **err);
 
 /* Run an nft script through the handle: for tests and diagnostics
  * ("list set inet ward dns4_port").  *output (may be NULL) gets what nft

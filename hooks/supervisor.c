@@ -31,6 +31,7 @@ struct supervisor
 {
   struct supervisor_config *config;
   struct dns_proxy *dns;
+  struct watchdog *watchdog;
   int epoll_fd;
   bool init_exited;
   struct event_source init_source, nflog_source;
@@ -213,6 +214,12 @@ set_up (struct supervisor *s, struct ward_error **err)
   s->nflog_source = (struct event_source){ .fd = c->nflog_fd, .ready = nflog_ready };
   if (watch (s->epoll_fd, &s->init_source, err) < 0 || watch (s->epoll_fd, &s->nflog_source, err) < 0)
     return -1;
+  if (c->watch)
+    {
+      if (watchdog_new (&c->watchdog, s->epoll_fd, &s->watchdog, err) < 0)
+        return -1;
+      c->watchdog.state_dir_fd = -1;
+    }
   return egress_audit_installed (c->audit, c->policy, c->allowlist, c->options, err);
 }
 
@@ -238,6 +245,7 @@ supervisor_free (struct supervisor *s)
   if (s == NULL)
     return;
   dns_proxy_free (s->dns);
+  watchdog_free (s->watchdog);
   dns_listen_fds_close (&s->config->listen);
   if (s->epoll_fd >= 0)
     close (s->epoll_fd);
@@ -269,6 +277,8 @@ supervisor_run (struct supervisor *s)
           source->ready (source, events[i].events);
         }
     }
+  if (s->init_exited)
+    watchdog_finish (s->watchdog);
   /* Whatever was refused last is still worth its record. */
   struct ward_error *ignored = NULL;
   nflog_read (config->nflog_fd, refused_packet, s, &ignored);

@@ -2,7 +2,8 @@
  * epoll loop holding the container init's pidfd, the DNS proxy and the
  * NFLOG socket.  It answers the container's DNS (allowed names opening the
  * firewall for their addresses), writes refused connections to the audit
- * log, and exits when the init does. */
+ * log, watches the container's budget (watchdog.h), and exits when the
+ * init does. */
 #ifndef WARD_SUPERVISOR_H
 #define WARD_SUPERVISOR_H
 
@@ -10,6 +11,7 @@
 #include "dns_proxy.h"
 #include "egress_allowlist.h"
 #include "egress_nft.h"
+#include "watchdog.h"
 
 struct supervisor_config
 {
@@ -23,6 +25,8 @@ struct supervisor_config
   int nflog_fd;   /* bound in the container's netns; owned */
   int init_pidfd; /* the container's init; owned */
   struct audit_log *audit;
+  bool watch;                      /* run the watchdog */
+  struct watchdog_config watchdog; /* its state_dir_fd is owned until supervisor_prepare */
 };
 
 struct supervisor;

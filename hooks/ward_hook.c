@@ -9,6 +9,7 @@
  * is left. */
 #include "config.h"
 #include "audit.h"
+#include "budget.h"
 #include "cleanup.h"
 #include "container_policy.h"
 #include "dns_proxy.h"
@@ -54,8 +55,28 @@ struct hook
   int init_pidfd;
   int netns_fd;
   struct egress_nft *nft;
+  struct budget budget;
+  const char *root; /* ward's --root: usage.json goes to <root>/<id>; NULL: none */
   struct supervisor_config supervisor;
 };
+
+/* A budget the policy does not allow fails the hook, and with it create:
+ * a container must not run with limits other than it asked for. */
+static int
+resolve_budget (struct hook *h, struct ward_error **err)
+{
+  size_t count = h->spec->annotations_count;
+  cleanup_free char **keys = calloc (count + 1, sizeof *keys);
+  cleanup_free char **values = calloc (count + 1, sizeof *values);
+  if (keys == NULL || values == NULL)
+    return ward_fail (err, ENOMEM, "budget");
+  for (size_t i = 0; i < count; i++)
+    {
+      keys[i] = h->spec->annotations[i].key;
+      values[i] = h->spec->annotations[i].value;
+    }
+  return budget_resolve (h->policy, keys, values, count, &h->budget, err);
+}
 
 static int
 load_policy (struct hook *h, const char *bundle, struct ward_error **err)
@@ -70,6 +91,8 @@ load_policy (struct hook *h, const char *bundle, struct ward_error **err)
     return 0;
   if (policy_load (container_policy_directory (h->conf), h->policy_name, &h->policy, err) < 0)
     return ward_error_prefix (err, "policy %s", h->policy_name);
+  if (resolve_budget (h, err) < 0)
+    return -1;
   return egress_allowlist_from_policy (h->policy, h->spec, &h->allowlist, err);
 }
 
@@ -192,6 +215,43 @@ find_upstreams (struct hook *h, struct ward_error **err)
   return 0;
 }
 
+static int
+audit_budget (struct hook *h, struct ward_error **err)
+{
+  struct json_writer *w = audit_record_begin (h->supervisor.audit, "budget", false);
+  if (w == NULL)
+    return ward_fail (err, ENOMEM, "audit log");
+  jw_key (w, "limits");
+  budget_write_json (&h->budget, w);
+  return audit_record_write (h->supervisor.audit, w, err);
+}
+
+/* The watchdog's: ward's state directory of the container, when ward said
+ * where its root is (other runtimes keep no usage.json). */
+static int
+plan_watchdog (struct hook *h, struct ward_error **err)
+{
+  struct watchdog_config *w = &h->supervisor.watchdog;
+  h->supervisor.watch = true;
+  *w = (struct watchdog_config){
+    .budget = h->budget,
+    .init_pid = h->state.pid,
+    .init_pidfd = h->init_pidfd,
+    .state_dir_fd = -1,
+    .nft = h->nft,
+    .audit = h->supervisor.audit,
+  };
+  if (h->root == NULL)
+    return 0;
+  cleanup_free char *dir = NULL;
+  if (asprintf (&dir, "%s/%s", h->root, h->state.id) < 0)
+    return ward_fail (err, ENOMEM, "state directory");
+  w->state_dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (w->state_dir_fd < 0)
+    return ward_fail (err, errno, "open %s", dir);
+  return 0;
+}
+
 /* In the order it must happen: the DNS sockets before the ruleset, which
  * needs their port; the ruleset before the supervisor, so the container
  * meets a closed firewall however early it runs. */
@@ -202,6 +262,8 @@ install (struct hook *h, struct ward_error **err)
   h->options.enabled = h->policy->egress_enabled;
   h->options.block_private = h->policy->egress_block_private_ranges;
   h->options.block_metadata = h->policy->egress_block_metadata;
+  if (h->budget.connect_rate != BUDGET_UNLIMITED)
+    h->options.connect_rate = h->budget.connect_rate;
   if (open_container_netns (h, err) < 0 || listen_for_dns (h, err) < 0)
     return -1;
   if (egress_nft_open_in_netns (h->netns_fd, &h->nft, err) < 0
@@ -209,14 +271,15 @@ install (struct hook *h, struct ward_error **err)
     return ward_error_prefix (err, "container %s: egress firewall", h->state.id);
   if ((h->supervisor.nflog_fd = nflog_open_in_netns (h->netns_fd, h->options.nflog_group, err)) < 0
       || find_upstreams (h, err) < 0
-      || audit_open (h->conf->audit_dir, h->state.id, &h->supervisor.audit, err) < 0)
+      || audit_open (h->conf->audit_dir, h->state.id, &h->supervisor.audit, err) < 0
+      || audit_budget (h, err) < 0)
     return -1;
   h->supervisor.policy = h->policy_name;
   h->supervisor.allowlist = &h->allowlist;
   h->supervisor.options = &h->options;
   h->supervisor.nft = h->nft;
   h->supervisor.init_pidfd = h->init_pidfd;
-  return 0;
+  return plan_watchdog (h, err);
 }
 
 static void __attribute__ ((noreturn)) become_supervisor (struct supervisor *supervisor)
@@ -280,6 +343,8 @@ hook_clear (struct hook *h)
   egress_nft_close (h->nft);
   dns_listen_fds_close (&h->supervisor.listen);
   audit_close (h->supervisor.audit);
+  if (h->supervisor.watchdog.state_dir_fd >= 0)
+    close (h->supervisor.watchdog.state_dir_fd);
   if (h->supervisor.nflog_fd >= 0)
     close (h->supervisor.nflog_fd);
   if (h->init_pidfd >= 0)
@@ -294,18 +359,30 @@ main (int argc, char **argv)
   struct hook h = {
     .init_pidfd = -1,
     .netns_fd = -1,
-    .supervisor = { .nflog_fd = -1, .init_pidfd = -1, .listen = { -1, -1, -1, -1 } },
+    .supervisor
+    = { .nflog_fd = -1, .init_pidfd = -1, .listen = { -1, -1, -1, -1 }, .watchdog = { .state_dir_fd = -1 } },
   };
   /* Nothing of the runtime's but stdio stays open here, so nothing of it
    * can reach the detached supervisor: a runtime piping the hook's output
    * waits for EOF on it, and the supervisor's stdio is /dev/null. */
   syscall (SYS_close_range, 3U, ~0U, 0);
   struct ward_error *err = NULL;
-  /* ward starts its hook with `--bundle B` before the init exists, so
-   * that everything but the container's own namespace is read while ward
-   * is still making it; other runtimes give the state alone. */
-  const char *early_bundle = argc == 3 && strcmp (argv[1], "--bundle") == 0 ? argv[2] : NULL;
-  int ret = early_bundle ? load_policy (&h, early_bundle, &err) : 0;
+  /* ward starts its hook with `--bundle B --root R` before the init
+   * exists, so that everything but the container's own namespace is read
+   * while ward is still making it; other runtimes give the state alone. */
+  const char *early_bundle = NULL;
+  int ret = 0;
+  for (int i = 1; ret == 0 && i < argc; i += 2)
+    {
+      if (i + 1 < argc && strcmp (argv[i], "--bundle") == 0)
+        early_bundle = argv[i + 1];
+      else if (i + 1 < argc && strcmp (argv[i], "--root") == 0)
+        h.root = argv[i + 1];
+      else
+        ret = ward_fail (&err, EINVAL, "usage: ward-hook [--bundle BUNDLE [--root ROOT]] < state");
+    }
+  if (ret == 0 && early_bundle)
+    ret = load_policy (&h, early_bundle, &err);
   if (ret == 0)
     ret = hook_state_read (STDIN_FILENO, &h.state, &err);
   if (ret == 0 && early_bundle && strcmp (early_bundle, h.state.bundle) != 0)

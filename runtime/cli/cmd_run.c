@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "cleanup.h"
 #include "container.h"
+#include "container_audit.h"
 #include "lifecycle.h"
 #include "options.h"
 #include "signals.h"
@@ -51,13 +52,16 @@ run_option (void *ctx, int option, const char *value, struct ward_error **err)
   return 0;
 }
 
+/* The exit is recorded at once: the cgroup still holds the CPU time, and
+ * the duration is not stretched by the delete that follows. */
 static int
-wait_for_exit (pid_t pid, struct ward_error **err)
+wait_for_exit (const char *root, const char *id, pid_t pid, struct ward_error **err)
 {
   int status;
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       return ward_fail (err, errno, "wait for the container");
+  container_audit_exited (root, id, status);
   if (WIFSIGNALED (status))
     return 128 + WTERMSIG (status);
   return WEXITSTATUS (status);
@@ -117,7 +121,7 @@ cmd_run (struct global_options *global, int argc, char **argv, struct ward_error
     return 0;
   if (master >= 0 && terminal_relay (master, err) < 0)
     log_warning ("%s", (*err)->message), ward_error_free (err);
-  int status = wait_for_exit (created.init_pid, err);
+  int status = wait_for_exit (global->root, id, created.init_pid, err);
   if (!r.keep)
     {
       struct ward_error *delete_err = NULL;

@@ -250,6 +250,51 @@ cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, st
   return ret;
 }
 
+/* Where a running process is: its /proc/PID/cgroup line per mounted
+ * hierarchy, read from our cgroup namespace (the host's, for ward-hook). */
+struct membership
+{
+  struct cgroup *out;
+  const char *proc_cgroup;
+};
+
+static int
+add_member_hierarchy (const struct cgroup_mount *m, void *ctx, struct ward_error **err)
+{
+  struct membership *r = ctx;
+  cleanup_free char *own = own_path (r->proc_cgroup, m->key);
+  if (own == NULL || r->out->count == CGROUP_MAX_HIERARCHIES)
+    return 0;
+  struct cgroup_hierarchy *h = &r->out->hierarchies[r->out->count];
+  if (asprintf (&h->path, "%s%s", m->mount_point, strcmp (own, "/") == 0 ? "" : own) < 0)
+    return ward_fail (err, ENOMEM, "cgroup path");
+  h->unified = m->unified;
+  h->controllers = m->unified ? controllers_of_v2_dir (h->path) : controllers_of_v1_options (m->key);
+  r->out->count++;
+  return 0;
+}
+
+int
+cgroup_of_process (pid_t pid, struct cgroup *out, struct ward_error **err)
+{
+  memset (out, 0, sizeof *out);
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/cgroup", (int)pid);
+  cleanup_free char *text = NULL;
+  if (cgroup_detect_layout (&out->layout, err) < 0 || fs_read_file (path, &text, NULL, err) < 0)
+    return -1;
+  struct membership r = { .out = out, .proc_cgroup = text };
+  if (out->layout == CGROUP_LAYOUT_V2)
+    {
+      struct cgroup_mount m = { .mount_point = CGROUP_ROOT, .name = "", .unified = true, .key = "" };
+      return add_member_hierarchy (&m, &r, err);
+    }
+  int ret = cgroup_each_mount (add_member_hierarchy, &r, err);
+  if (ret < 0)
+    cgroup_clear (out);
+  return ret;
+}
+
 static int
 open_dir (const char *path, struct ward_error **err)
 {

@@ -64,6 +64,11 @@ const char *cgroup_layout_name (enum cgroup_layout layout);
  * and the container id.  Nothing is created. */
 int cgroup_resolve (const char *cgroups_path, const char *id, struct cgroup *out, struct ward_error **err);
 
+/* Where the running process `pid` is in each mounted hierarchy (not
+ * saved: nothing of it was made by us).  For a supervisor that is given a
+ * pid, not a config: ward-hook's, under ward or another runtime. */
+int cgroup_of_process (pid_t pid, struct cgroup *out, struct ward_error **err);
+
 /* Make the directories (cpusets filled from their parents) and write the
  * limits.  On failure, what was made is removed again. */
 int cgroup_create (struct cgroup *cg, const struct resources *r, struct ward_error **err);

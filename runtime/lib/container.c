@@ -3,6 +3,7 @@
 #include "capabilities.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "container_audit.h"
 #include "container_policy.h"
 #include "devices.h"
 #include "fs.h"
@@ -20,6 +21,7 @@
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
+#include "syscall_auditor.h"
 #include "sysctl.h"
 #include "terminal.h"
 
@@ -145,16 +147,23 @@ plan_egress_hook (struct creation *c, struct ward_error **err)
   if (asprintf (&conf_env, "WARD_CONF=%s", c->conf->path) < 0
       || (policy_dir && *policy_dir && asprintf (&policy_env, "WARD_POLICY_DIR=%s", policy_dir) < 0))
     return ward_fail (err, ENOMEM, "ward-hook");
+  /* The root tells its watchdog where usage.json goes; absolute, as the
+   * hook does not run where we do. */
+  cleanup_free char *cwd = c->options->root[0] == '/' ? NULL : getcwd (NULL, 0);
+  cleanup_free char *root = NULL;
+  if (asprintf (&root, "%s%s%s", cwd ? cwd : "", cwd ? "/" : "", c->options->root) < 0)
+    return ward_fail (err, ENOMEM, "ward-hook");
   hook->path = strdup (c->conf->hook_path ? c->conf->hook_path : WARD_HOOK_PATH_DEFAULT);
-  hook->args = calloc (4, sizeof (char *));
+  hook->args = calloc (6, sizeof (char *));
   if (hook->args
       && ((hook->args[0] = strdup ("ward-hook")) == NULL || (hook->args[1] = strdup ("--bundle")) == NULL
-          || (hook->args[2] = strdup (c->bundle)) == NULL))
+          || (hook->args[2] = strdup (c->bundle)) == NULL || (hook->args[3] = strdup ("--root")) == NULL
+          || (hook->args[4] = steal_pointer (&root)) == NULL))
     {
       string_array_free (hook->args);
       hook->args = NULL;
     }
-  hook->args_count = 3;
+  hook->args_count = 5;
   hook->env = string_list (conf_env, policy_env);
   hook->env_count = policy_env ? 2 : 1;
   /* It answers in milliseconds; a hung one must not hang create. */
@@ -176,7 +185,10 @@ apply_policy (struct creation *c, struct ward_error **err)
   if (ward_conf_load (&c->conf, err) < 0)
     return -1;
   if (container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err) < 0)
-    return -1;
+    {
+      container_audit_refused (c->conf, c->spec, c->options->id, c->bundle, &c->policy, *err);
+      return -1;
+    }
   return plan_egress_hook (c, err);
 }
 
@@ -202,7 +214,8 @@ validate (struct creation *c, struct ward_error **err)
           || devices_add_cgroup_rules (c->spec, c->resources, err) < 0)
         return -1;
     }
-  if (container_policy_limit_resources (&c->policy, &c->resources, err) < 0)
+  if (container_policy_limit_resources (&c->policy, &c->resources, err) < 0
+      || container_audit_plan_seccomp (&c->policy, c->seccomp, c->options->root, err) < 0)
     return -1;
   if (c->spec->process->terminal && c->options->console_socket == NULL && c->options->console_fd < 0)
     return ward_fail (err, 0, "config.json: process.terminal: a terminal needs --console-socket");
@@ -307,6 +320,10 @@ run_runtime_hooks (struct creation *c, int sync_fd, struct ward_error **err)
 static int
 hand_over_seccomp_fd (struct creation *c, int notify_fd, struct ward_error **err)
 {
+  /* The policy's filter notifies only when the config's has no listener:
+   * then the one fd the init sends is for ward's own auditor. */
+  if (seccomp_notifies_ward (c->policy.seccomp))
+    return syscall_auditor_start (c->conf->audit_dir, c->options->id, notify_fd, err);
   cleanup_free char *state = creating_state_json (c);
   if (state == NULL)
     return ward_fail (err, ENOMEM, "state");
@@ -525,6 +542,8 @@ container_create (const struct create_options *options, struct create_result *re
   if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || record_state (&c, err) < 0)
     goto out;
   if (options->pid_file && write_pid_file (options->pid_file, c.init_pid, err) < 0)
+    goto out;
+  if (container_audit_created (c.conf, options->id, c.bundle, &c.policy, c.seccomp, c.init_pid, err) < 0)
     goto out;
   result->init_pid = c.init_pid;
   result->terminal = c.spec->process->terminal;

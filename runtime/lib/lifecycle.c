@@ -1,6 +1,7 @@
 #include "config.h"
 #include "lifecycle.h"
 #include "cleanup.h"
+#include "container_audit.h"
 #include "container_policy.h"
 #include "fs.h"
 #include "hooks.h"
@@ -162,6 +163,7 @@ container_start (const char *root, const char *id, struct ward_error **err)
       ward_fail (err, 0, "start container \"%s\": %s", id, message);
       goto out;
     }
+  container_audit_started (handle.dir_fd, id, state.pid);
   run_logged_hooks (spec, HOOK_POSTSTART, &state, STATUS_RUNNING);
   ret = 0;
 out:
@@ -296,12 +298,14 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
   if (open_container (root, id, &handle, &state, &status, err) < 0)
     return -1;
   int ret = -1;
+  struct audit_log *audit = NULL;
   if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
     {
       ward_fail (err, 0, "cannot delete container \"%s\": it is %s (use --force)", id,
                  state_status_name (status));
       goto out;
     }
+  audit = container_audit_open (handle.dir_fd, id);
   if (status != STATUS_STOPPED && state.pid > 0)
     {
       if (signal_all (state.pid, SIGKILL, err) < 0 && state_process_alive (state.pid, state.pid_start_time))
@@ -314,6 +318,8 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
     goto out;
   if (status != STATUS_STOPPED && state.pid > 0 && wait_for_death (state.pid, state.pid_start_time, err) < 0)
     goto out;
+  /* Before the cgroup goes: it holds the CPU time the container used. */
+  container_audit_exit_at_delete (audit, handle.dir_fd, &state, status);
   if (cgroup_destroy (&state.cgroup, err) < 0)
     goto out;
   {
@@ -322,7 +328,10 @@ container_delete (const char *root, const char *id, bool force, struct ward_erro
     spec_free (spec);
   }
   ret = state_destroy (&handle, err);
+  if (ret == 0)
+    container_audit_deleted (audit, force, status);
 out:
+  audit_close (audit);
   state_clear (&state);
   state_close (&handle);
   return ret;

@@ -135,6 +135,9 @@ struct compiler
   scmp_filter_ctx ctx;
   struct seccomp_program *program;
   struct rule_action default_action;
+  const char *const *audited; /* calls to hand to ward's own listener (seccomp_compile_audited) */
+  size_t audited_count;
+  bool *audited_mentioned; /* [audited_count]: the profile has a rule of its own for it */
 };
 
 static const struct named_value *
@@ -495,6 +498,9 @@ add_name (struct compiler *c, const struct json_value *item, const char *path,
     return -1;
   if (name[0] == '\0')
     return field_error (c->doc, item, path, err, "expected a syscall name, got an empty string");
+  for (size_t i = 0; i < c->audited_count; i++)
+    if (strcmp (c->audited[i], name) == 0)
+      c->audited_mentioned[i] = true;
   if (action->kind->action == SCMP_ACT_NOTIFY && is_handoff_syscall (name))
     return field_error (
         c->doc, item, path, err,
@@ -634,6 +640,29 @@ export_bpf (struct compiler *c, struct ward_error **err)
   return 0;
 }
 
+/* The audited calls the profile leaves to an EPERM default notify
+ * instead, and ward's listener answers EPERM: the same refusal, now
+ * seen.  Only calls the profile has no rule for, so that nothing it
+ * allows (or refuses otherwise) changes; and only after check_notify,
+ * which holds the profile's own notify rules to a listenerPath. */
+static int
+add_audit_rules (struct compiler *c, struct ward_error **err)
+{
+  if (c->audited_count == 0 || c->default_action.value != SCMP_ACT_ERRNO (EPERM))
+    return 0;
+  for (size_t i = 0; i < c->audited_count; i++)
+    {
+      int nr = seccomp_syscall_resolve_name (c->audited[i]);
+      if (c->audited_mentioned[i] || nr == __NR_SCMP_ERROR)
+        continue;
+      int rc = seccomp_rule_add (c->ctx, SCMP_ACT_NOTIFY, nr, 0);
+      if (rc < 0)
+        return ward_fail (err, -rc, "%s: add the audit rule for \"%s\"", c->doc->name, c->audited[i]);
+      c->program->uses_notify = true;
+    }
+  return 0;
+}
+
 static int
 compile (struct compiler *c, const struct json_value *seccomp, struct ward_error **err)
 {
@@ -641,27 +670,32 @@ compile (struct compiler *c, const struct json_value *seccomp, struct ward_error
    * filter has at that moment. */
   if (start_filter (c, seccomp, err) < 0 || add_architectures (c, seccomp, err) < 0
       || parse_flags (c, seccomp, err) < 0 || parse_listener (c, seccomp, err) < 0
-      || add_syscalls (c, seccomp, err) < 0 || check_notify (c, err) < 0)
+      || add_syscalls (c, seccomp, err) < 0 || check_notify (c, err) < 0 || add_audit_rules (c, err) < 0)
     return -1;
   return export_bpf (c, err);
 }
 
 int
-seccomp_compile (const struct json_document *doc, const struct json_value *seccomp,
-                 struct seccomp_program **out, struct ward_error **err)
+seccomp_compile_audited (const struct json_document *doc, const struct json_value *seccomp,
+                         const char *const *audited, size_t audited_count, struct seccomp_program **out,
+                         struct ward_error **err)
 {
   *out = NULL;
   if (seccomp == NULL)
     return 0;
   if (seccomp->type != JSON_OBJECT)
     return field_type_error (doc, seccomp, SECCOMP_PATH, "an object", err);
-  struct compiler c = { .doc = doc };
+  struct compiler c = { .doc = doc, .audited = audited, .audited_count = audited_count };
   c.program = calloc (1, sizeof *c.program);
-  if (c.program == NULL)
-    return ward_fail (err, ENOMEM, "compile %s", SECCOMP_PATH);
-  int ret = compile (&c, seccomp, err);
+  c.audited_mentioned = calloc (audited_count + 1, sizeof (bool));
+  int ret = -1;
+  if (c.program == NULL || c.audited_mentioned == NULL)
+    ward_fail (err, ENOMEM, "compile %s", SECCOMP_PATH);
+  else
+    ret = compile (&c, seccomp, err);
   if (c.ctx != NULL)
     seccomp_release (c.ctx);
+  free (c.audited_mentioned);
   if (ret < 0)
     {
       seccomp_program_free (c.program);
@@ -669,6 +703,13 @@ seccomp_compile (const struct json_document *doc, const struct json_value *secco
     }
   *out = c.program;
   return 0;
+}
+
+int
+seccomp_compile (const struct json_document *doc, const struct json_value *seccomp,
+                 struct seccomp_program **out, struct ward_error **err)
+{
+  return seccomp_compile_audited (doc, seccomp, NULL, 0, out, err);
 }
 
 void
@@ -686,6 +727,12 @@ bool
 seccomp_uses_notify (const struct seccomp_program *program)
 {
   return program != NULL && program->uses_notify;
+}
+
+bool
+seccomp_notifies_ward (const struct seccomp_program *program)
+{
+  return program != NULL && program->uses_notify && program->listener_path == NULL;
 }
 
 const char *

@@ -39,6 +39,19 @@ void seccomp_program_free (struct seccomp_program *program);
 int seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_program **out,
                           struct ward_error **err);
 
+/* seccomp_compile_file, but the calls named in `audited` that the profile
+ * has no rule for, and so leaves to its default, notify ward's own
+ * listener instead (a container's syscall auditor, which answers EPERM
+ * and writes the audit log) — when that default is EPERM, so the caller
+ * still sees what it would have.  Cached apart from the plain program. */
+int seccomp_compile_file_audited (const char *path, const char *cache_dir, const char *const *audited,
+                                  size_t audited_count, struct seccomp_program **out,
+                                  struct ward_error **err);
+
+/* Do the program's notify rules go to ward's own listener (not to a
+ * linux.seccomp.listenerPath)? */
+bool seccomp_notifies_ward (const struct seccomp_program *program);
+
 /* Does any rule use SCMP_ACT_NOTIFY?  (Never the default action: the init's
  * own calls would wait for an agent that has no fd yet, so compile refuses it.) */
 bool seccomp_uses_notify (const struct seccomp_program *program);

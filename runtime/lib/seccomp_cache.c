@@ -26,15 +26,15 @@
 /* What a compiled program depends on besides the profile: the kernel
  * decides which filter flags are used, libseccomp how rules compile. */
 static char *
-cache_key (const char *profile, size_t length, size_t *key_length)
+cache_key (const char *profile, size_t length, const char *variant, size_t *key_length)
 {
   struct utsname host;
   const struct scmp_version *v = seccomp_version ();
   if (uname (&host) < 0 || v == NULL)
     return NULL;
   char *key = NULL;
-  int n = asprintf (&key, "ward %s\nlibseccomp %u.%u.%u\nkernel %s %s\n", PACKAGE_VERSION, v->major, v->minor,
-                    v->micro, host.release, host.machine);
+  int n = asprintf (&key, "ward %s\nlibseccomp %u.%u.%u\nkernel %s %s\naudited %s\n", PACKAGE_VERSION,
+                    v->major, v->minor, v->micro, host.release, host.machine, variant);
   if (n < 0)
     return NULL;
   char *whole = realloc (key, n + length);
@@ -205,30 +205,54 @@ store_entry (int dir_fd, const char *name, const struct seccomp_program *p, cons
 }
 
 static int
-compile_text (const char *path, const char *text, size_t length, struct seccomp_program **out,
-              struct ward_error **err)
+compile_text (const char *path, const char *text, size_t length, const char *const *audited,
+              size_t audited_count, struct seccomp_program **out, struct ward_error **err)
 {
   const char *slash = strrchr (path, '/');
   struct json_document *doc = NULL;
   if (json_parse (slash ? slash + 1 : path, text, length, &doc, err) < 0)
     return -1;
-  int ret = seccomp_compile (doc, doc->root, out, err);
+  int ret = seccomp_compile_audited (doc, doc->root, audited, audited_count, out, err);
   json_document_free (doc);
   if (ret == 0 && *out == NULL)
     return ward_fail (err, 0, "%s: expected a seccomp object", path);
   return ret;
 }
 
+/* The audited calls, as the cache key names them. */
+static char *
+audited_list (const char *const *audited, size_t count)
+{
+  size_t size = 1;
+  for (size_t i = 0; i < count; i++)
+    size += strlen (audited[i]) + 1;
+  char *list = malloc (size), *at = list;
+  if (list == NULL)
+    return NULL;
+  for (size_t i = 0; i < count; i++)
+    at += sprintf (at, "%s%s", i ? " " : "", audited[i]);
+  *at = '\0';
+  return list;
+}
+
 int
 seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_program **out,
                       struct ward_error **err)
+{
+  return seccomp_compile_file_audited (path, cache_dir, NULL, 0, out, err);
+}
+
+int
+seccomp_compile_file_audited (const char *path, const char *cache_dir, const char *const *audited,
+                              size_t audited_count, struct seccomp_program **out, struct ward_error **err)
 {
   cleanup_free char *text = NULL;
   size_t length = 0;
   if (fs_read_file (path, &text, &length, err) < 0)
     return ward_error_prefix (err, "seccomp profile");
   size_t key_length = 0;
-  cleanup_free char *key = cache_dir ? cache_key (text, length, &key_length) : NULL;
+  cleanup_free char *variant = cache_dir ? audited_list (audited, audited_count) : NULL;
+  cleanup_free char *key = variant ? cache_key (text, length, variant, &key_length) : NULL;
   cleanup_close int dir_fd = -1;
   char name[32];
   if (key)
@@ -245,7 +269,7 @@ seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_pr
         return 0;
       ward_error_free (&ignored);
     }
-  if (compile_text (path, text, length, out, err) < 0)
+  if (compile_text (path, text, length, audited, audited_count, out, err) < 0)
     return -1;
   if (dir_fd >= 0)
     store_entry (dir_fd, name, *out, key, key_length);

@@ -297,15 +297,17 @@ def test_a_container_in_the_engines_namespace_is_refused(ward, world, audit_dir)
     assert ward("state", cid).returncode != 0
 
 
-def test_a_failing_hook_leaves_nothing(ward, world, conf, tmp_path):
+def test_a_failing_hook_leaves_nothing(ward, world, conf):
+    """The hook fails after it has installed the firewall (an upstream
+    resolver it cannot parse): the container is refused and no supervisor,
+    state or process is left."""
     world.join(ward.bundle)
     confine(ward.bundle, ALLOWED_NAME)
-    blocker = tmp_path / "not-a-directory"
-    blocker.write_text("")
-    conf.write_text(conf.read_text().replace(f"audit_dir = {tmp_path / 'audit'}", f"audit_dir = {blocker}"))
+    text = "".join(line for line in conf.read_text().splitlines(True) if not line.startswith("dns_upstream"))
+    conf.write_text(text + "dns_upstream = not-an-address\n")
     before = supervisors()
     code, out, cid = run(ward, "true")
-    assert code != 0 and "ward-hook" in out and "audit log" in out, out
+    assert code != 0 and "ward-hook" in out and "not-an-address" in out, out
     assert supervisors() == before
     assert ward("state", cid).returncode != 0
 

@@ -148,8 +148,59 @@ TEST (renders_the_whole_ruleset)
       "\t\ttype nat hook output priority -100; policy accept;\n"
       "\t\tmeta l4proto { tcp, udp } th dport 53 redirect to :5353\n"
       "\t}\n"
+      "\tcounter bytes_out {\n"
+      "\t}\n"
+      "\tcounter bytes_in {\n"
+      "\t}\n"
+      "\tcounter connections {\n"
+      "\t}\n"
+      "\tchain account_out {\n"
+      "\t\ttype filter hook postrouting priority 100; policy accept;\n"
+      "\t\toif \"lo\" return\n"
+      "\t\tip daddr 127.0.0.0/8 return\n"
+      "\t\tip6 daddr ::1 return\n"
+      "\t\tcounter name \"bytes_out\"\n"
+      "\t\tmeta l4proto { tcp, udp } ct state new counter name \"connections\"\n"
+      "\t}\n"
+      "\tchain account_in {\n"
+      "\t\ttype filter hook input priority 100; policy accept;\n"
+      "\t\tiif \"lo\" return\n"
+      "\t\tcounter name \"bytes_in\"\n"
+      "\t}\n"
       "}\n");
   free (script);
+}
+
+TEST (a_connect_rate_rejects_the_excess_before_the_allowlist)
+{
+  struct egress_nft_options options;
+  egress_nft_options_init (&options);
+  options.connect_rate = 30;
+  char *script = render ("203.0.113.0/24", &options);
+  const char *rate = strstr (script,
+                             "meta l4proto { tcp, udp } ct state new limit rate over 30/minute burst 30 "
+                             "packets log prefix \"ward-rate \" group 8 goto reject_packet\n");
+  CHECK (rate != NULL);
+  CHECK (rate && rate < strstr (script, "@allow4_any accept"));
+  free (script);
+  egress_nft_options_init (&options);
+  script = render ("203.0.113.0/24", &options);
+  CHECK (strstr (script, "limit rate") == NULL);
+  free (script);
+}
+
+TEST (counters_are_read_from_the_listing)
+{
+  struct egress_nft_counters c;
+  struct ward_error *err = NULL;
+  const char *text = "table inet ward {\n\tcounter bytes_out {\n\t\tpackets 3 bytes 180\n\t}\n"
+                     "\tcounter bytes_in {\n\t\tpackets 2 bytes 4096\n\t}\n"
+                     "\tcounter connections {\n\t\tpackets 1 bytes 60\n\t}\n}\n";
+  CHECK (egress_nft_parse_counters (text, &c, &err) == 0);
+  CHECK (c.bytes_out == 180 && c.bytes_in == 4096 && c.connections == 1);
+  CHECK (egress_nft_parse_counters ("table inet ward {\n}\n", &c, &err) < 0);
+  CHECK (err && strstr (err->message, "bytes_out"));
+  ward_error_free (&err);
 }
 
 TEST (any_port_entries_go_to_the_any_sets)
@@ -469,6 +520,13 @@ live_allowlist_body (void)
   CHECK_ATTEMPT (IPPROTO_TCP, "10.1.2.4", 5432, REFUSED);
   CHECK_ATTEMPT (IPPROTO_TCP, "169.254.169.254", 80, REFUSED);
   CHECK_ATTEMPT (IPPROTO_TCP, "fd00:ec2::254", 80, REFUSED);
+  /* What got through counts; what was refused does not. */
+  struct egress_nft_counters counters;
+  struct ward_error *err = NULL;
+  CHECK (egress_nft_read_counters (nft, &counters, &err) == 0);
+  CHECK (counters.connections >= 5 && counters.connections <= 16);
+  CHECK (counters.bytes_out > 0);
+  ward_error_free (&err);
   egress_nft_close (nft);
 }
 
@@ -780,6 +838,8 @@ TEST (live_open_in_netns_keeps_the_handle_in_the_container)
 
 static const struct harness_test tests[] = {
   TEST_ENTRY (renders_the_whole_ruleset),
+  TEST_ENTRY (a_connect_rate_rejects_the_excess_before_the_allowlist),
+  TEST_ENTRY (counters_are_read_from_the_listing),
   TEST_ENTRY (any_port_entries_go_to_the_any_sets),
   TEST_ENTRY (nested_entries_are_left_out),
   TEST_ENTRY (block_options_choose_the_ranges),

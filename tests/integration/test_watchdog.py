@@ -1,0 +1,235 @@
+"""The watchdog (issue 9): ward-hook's supervisor reads a container's usage
+(wall clock, CPU from its cgroup, bytes and connections from the firewall's
+counters), writes <root>/<id>/usage.json, and on a breach kills or freezes
+the container and says why in the audit log; the connect rate is enforced by
+the firewall, in the kernel.  Containers run under agent-default with their
+budget in run.ward.* annotations.  Timings are only bounded generously: the
+point is "near the limit, far below what the container asked for"."""
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+import networld
+from conftest import POLICY_DIR, TOP, pid_alive, wait_until
+from networld import ALLOWED_V4, url
+
+HOOK = TOP / "ward-hook"
+POLICY = "agent-default"
+
+
+@pytest.fixture
+def audit_dir(tmp_path):
+    return tmp_path / "audit"
+
+
+@pytest.fixture
+def conf(ward, tmp_path, audit_dir):
+    path = tmp_path / "ward.conf"
+    path.write_text(
+        "allow_unconfined = true\ndefault_policy = unconfined\n"
+        + networld.WARD_CONF_DNS_UPSTREAM
+        + f"audit_dir = {audit_dir}\nhook_path = {HOOK}\npolicy_dir = {POLICY_DIR}\n"
+    )
+    ward.env = {**os.environ, "WARD_CONF": str(path)}
+    return path
+
+
+def budget(bundle, **limits):
+    """run.ward.policy and run.ward.<limit> annotations (underscores become dashes)."""
+    annotations = bundle.config.setdefault("annotations", {})
+    annotations["run.ward.policy"] = POLICY
+    for key, value in limits.items():
+        annotations[f"run.ward.{key.replace('_', '-')}"] = str(value)
+
+
+def audit(audit_dir, container_id):
+    path = audit_dir / f"{container_id}.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def events(records, event):
+    return [r for r in records if r["event"] == event]
+
+
+def supervisors():
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if open(f"/proc/{entry}/comm").read().strip() == "ward-supervisor":
+                    found.add(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def timed_run(ward, args):
+    started = time.monotonic()
+    code, out, err = ward.run_container(args)
+    return code, out + err, ward.ids[-1], time.monotonic() - started
+
+
+def start(ward, args):
+    """create + start a detached container running `args`; returns (id, the supervisors it added)."""
+    before = supervisors()
+    ward.bundle.config["process"]["args"] = list(args)
+    cid = ward.create()
+    result = ward("start", cid)
+    assert result.returncode == 0, result.stderr
+    return cid, supervisors() - before
+
+
+def freezer_state(container_id):
+    for base in ("/sys/fs/cgroup/freezer", "/sys/fs/cgroup"):
+        for root, dirs, files in os.walk(base):
+            if os.path.basename(root) == container_id:
+                name = "freezer.state" if "freezer.state" in files else "cgroup.freeze"
+                try:
+                    return open(os.path.join(root, name)).read().strip()
+                except OSError:
+                    pass
+    return None
+
+
+# --- time and CPU: killed, and the log says why -----------------------------
+
+
+def test_a_timeout_kills_sleep_near_its_limit(ward, conf, audit_dir):
+    budget(ward.bundle, timeout="2s", grace="1s")
+    code, out, cid, elapsed = timed_run(ward, ["sleep", "60"])
+    assert code != 0, out
+    assert elapsed < 20, elapsed
+    records = audit(audit_dir, cid)
+    [limits] = events(records, "budget")
+    assert limits["limits"]["timeout"] == 2 and limits["limits"]["on_breach"] == "kill"
+    [breach] = events(records, "watchdog.breach")
+    assert breach["limit"] == "timeout" and breach["action"] == "kill" and breach["blocked"] is True
+    assert breach["allowed"] == 2 and 2 <= breach["used"] < 20 and breach["unit"] == "seconds"
+    kills = events(records, "watchdog.kill")
+    assert [k["signal"] for k in kills][:1] == ["SIGTERM"], kills
+    [usage] = events(records, "budget.usage")
+    assert usage["breach"] == "timeout"
+
+
+def test_a_cpu_burner_hits_its_cpu_budget(ward, conf, audit_dir):
+    budget(ward.bundle, cpu_seconds=1, grace="1s")
+    code, out, cid, elapsed = timed_run(ward, ["sh", "-c", "while :; do :; done"])
+    assert code != 0, out
+    assert elapsed < 30, elapsed
+    records = audit(audit_dir, cid)
+    [breach] = events(records, "watchdog.breach")
+    assert breach["limit"] == "cpu-seconds" and breach["used"] >= 1 and breach["action"] == "kill"
+    assert "SIGKILL" in [k["signal"] for k in events(records, "watchdog.kill")]
+
+
+def test_an_annotation_above_the_maximum_fails_create(ward, conf, audit_dir):
+    budget(ward.bundle, timeout="3h")
+    ward.bundle.config["process"]["args"] = ["true"]
+    cid = ward.new_id()
+    ward.bundle.write_config(cid)
+    before = supervisors()
+    result = ward("create", "--bundle", ward.bundle.path, cid)
+    assert result.returncode != 0
+    assert "run.ward.timeout" in result.stderr and "maximum" in result.stderr, result.stderr
+    assert ward("state", cid).returncode != 0
+    assert supervisors() - before == set()
+
+
+# --- usage.json and the supervisor's lifetime --------------------------------
+
+
+def test_usage_json_is_written_and_the_supervisor_dies_with_the_init(ward, conf, audit_dir):
+    budget(ward.bundle, timeout="5m")
+    cid, mine = start(ward, ["sleep", "60"])
+    assert len(mine) == 1
+    path = ward.root / cid / "usage.json"
+    assert wait_until(lambda: path.exists() and json.loads(path.read_text())["wall_seconds"] > 0, 10)
+    usage = json.loads(path.read_text())
+    assert usage["limits"]["timeout"] == 300 and usage["breach"] is None
+    assert "cpu_seconds" in usage and "egress_bytes" in usage and "cost" in usage
+    top = ward("top", "--once")
+    assert top.returncode == 0 and cid in top.stdout, top.stdout + top.stderr
+    os.kill(ward.state(cid)["pid"], signal.SIGKILL)
+    assert wait_until(lambda: not any(pid_alive(p) for p in mine), 10), "the supervisor outlived its init"
+    assert events(audit(audit_dir, cid), "supervisor.exit")
+
+
+# --- freeze -----------------------------------------------------------------
+
+
+def test_on_breach_freeze_leaves_it_paused_and_resumable(ward, conf, audit_dir):
+    budget(ward.bundle, timeout="2s", on_breach="freeze")
+    cid, mine = start(ward, ["sleep", "60"])
+    ward.wait_for_status(cid, "paused", timeout=20)
+    assert freezer_state(cid) in ("FROZEN", "1")
+    records = audit(audit_dir, cid)
+    [breach] = events(records, "watchdog.breach")
+    assert breach["limit"] == "timeout" and breach["action"] == "freeze"
+    assert events(records, "watchdog.freeze") and not events(records, "watchdog.kill")
+    assert all(pid_alive(p) for p in mine)
+    # Handed over to a person: resumed, it runs on.
+    assert ward("resume", cid).returncode == 0
+    ward.wait_for_status(cid, "running")
+    time.sleep(1.5)
+    assert ward.state(cid)["status"] == "running"
+    assert ward("pause", cid).returncode == 0
+    # Deleted while frozen, the supervisor goes too.
+    assert ward("delete", "--force", cid).returncode == 0
+    assert wait_until(lambda: not any(pid_alive(p) for p in mine), 10), "the supervisor outlived its container"
+
+
+def test_delete_force_of_a_frozen_container_ends_its_supervisor(ward, conf):
+    budget(ward.bundle, timeout="1s", on_breach="freeze")
+    cid, mine = start(ward, ["sleep", "60"])
+    ward.wait_for_status(cid, "paused", timeout=20)
+    assert ward("delete", "--force", cid).returncode == 0
+    assert wait_until(lambda: not any(pid_alive(p) for p in mine), 10), "the supervisor outlived its container"
+
+
+# --- the network: connect rate and egress bytes ------------------------------
+
+
+@pytest.fixture
+def world(ward, net_world, conf):
+    return net_world
+
+
+def test_the_connect_rate_refuses_the_excess_and_logs_it(ward, world, audit_dir):
+    world.join(ward.bundle)
+    budget(ward.bundle, connect_rate=3)
+    ward.bundle.config["annotations"]["run.ward.egress"] = f"{ALLOWED_V4}:80"
+    loop = (
+        "ok=0; no=0; for i in 1 2 3 4 5 6 7 8 9 10; do "
+        f"if timeout 5 wget -q -O /dev/null {url(ALLOWED_V4)}; then ok=$((ok+1)); else no=$((no+1)); fi; done; "
+        'echo "ok=$ok no=$no"'
+    )
+    code, out, cid, elapsed = timed_run(ward, ["sh", "-c", loop])
+    assert code == 0, out  # refused, not killed
+    ok = int(out.split("ok=")[1].split()[0])
+    assert 1 <= ok < 10, out
+    records = audit(audit_dir, cid)
+    refused = [r for r in events(records, "egress.refused") if r.get("reason") == "connect rate"]
+    assert refused and refused[0]["destination"] == ALLOWED_V4 and refused[0]["blocked"] is True
+    assert not events(records, "watchdog.breach")
+    assert events(records, "budget")[0]["limits"]["connect_rate"] == 3
+
+
+def test_egress_bytes_over_budget_stop_the_container(ward, world, audit_dir):
+    world.join(ward.bundle)
+    budget(ward.bundle, egress_bytes=65536, grace="1s")
+    ward.bundle.config["annotations"]["run.ward.egress"] = f"{ALLOWED_V4}:80"
+    script = f"timeout 10 wget -q -O /dev/null {url(ALLOWED_V4, path='/bytes/1000000')}; sleep 60"
+    code, out, cid, elapsed = timed_run(ward, ["sh", "-c", script])
+    assert code != 0, out
+    assert elapsed < 30, elapsed
+    records = audit(audit_dir, cid)
+    [breach] = events(records, "watchdog.breach")
+    assert breach["limit"] == "egress-bytes" and breach["used"] > 65536 and breach["allowed"] == 65536
+    [usage] = events(records, "budget.usage")
+    assert usage["egress_bytes"] > 1000000 and usage["connections"] >= 1
