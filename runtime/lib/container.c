@@ -320,10 +320,6 @@ run_runtime_hooks (struct creation *c, int sync_fd, struct ward_error **err)
 static int
 hand_over_seccomp_fd (struct creation *c, int notify_fd, struct ward_error **err)
 {
-  /* The policy's filter notifies only when the config's has no listener:
-   * then the one fd the init sends is for ward's own auditor. */
-  if (seccomp_notifies_ward (c->policy.seccomp))
-    return syscall_auditor_start (c->conf->audit_dir, c->options->id, notify_fd, err);
   cleanup_free char *state = creating_state_json (c);
   if (state == NULL)
     return ward_fail (err, ENOMEM, "state");
@@ -387,7 +383,17 @@ serve_init (struct creation *c, int sync_fd, struct ward_error **err)
         case SYNC_SECCOMP:
           if (fd < 0)
             return ward_fail (err, 0, "container init sent no seccomp fd");
-          if (hand_over_seccomp_fd (c, fd, err) < 0 || sync_send (sync_fd, SYNC_GO, NULL, err) < 0)
+          /* ward's own auditor is started while the init goes on: the init
+           * makes none of the calls it watches, and a container call made
+           * before the auditor reads the fd just waits for it.  An agent at
+           * listenerPath gets its fd before, as the runtime spec has it. */
+          if (seccomp_notifies_ward (c->policy.seccomp))
+            {
+              if (sync_send (sync_fd, SYNC_GO, NULL, err) < 0
+                  || syscall_auditor_start (c->conf->audit_dir, c->options->id, fd, err) < 0)
+                return -1;
+            }
+          else if (hand_over_seccomp_fd (c, fd, err) < 0 || sync_send (sync_fd, SYNC_GO, NULL, err) < 0)
             return -1;
           break;
         default:
