@@ -20,6 +20,9 @@
  * than this: a resolver's cached answers count down, and re-adding the
  * same deadline on every query would cost a netlink transaction each. */
 #define REFRESH_SLACK_SECONDS 5
+/* Metered addresses remembered, so that an answer repeated costs no
+ * netlink transaction; past this many, each is added again (harmless). */
+#define METERED_REMEMBERED_MAX 4096
 
 struct resolved_element
 {
@@ -28,6 +31,13 @@ struct resolved_element
   enum egress_protocol protocol;
   uint16_t port;
   uint64_t expires; /* CLOCK_MONOTONIC seconds */
+};
+
+struct metered_element
+{
+  size_t index;
+  int family;
+  uint8_t address[16];
 };
 
 struct egress_nft
@@ -39,6 +49,8 @@ struct egress_nft
   struct egress_allowlist addresses; /* the address entries installed */
   struct resolved_element *resolved;
   size_t resolved_count;
+  struct metered_element *metered;
+  size_t metered_count;
 };
 
 void
@@ -276,23 +288,47 @@ render_output_chain (FILE *f, const struct egress_allowlist *list, const struct 
 }
 
 /* At priority 100, after the filter chain: what it rejected never counts.
- * A DNS query the nat chain redirected to the proxy goes to loopback. */
+ * A DNS query the nat chain redirected to the proxy goes to loopback.  A
+ * metered connection is counted where every connection is, so that the
+ * two counts agree. */
 static void
-render_accounting (FILE *f)
+render_accounting (FILE *f, size_t metered)
 {
-  fputs ("\tcounter bytes_out {\n\t}\n\tcounter bytes_in {\n\t}\n\tcounter connections {\n\t}\n"
-         "\tchain account_out {\n\t\ttype filter hook postrouting priority 100; policy accept;\n"
+  fputs ("\tcounter bytes_out {\n\t}\n\tcounter bytes_in {\n\t}\n\tcounter connections {\n\t}\n", f);
+  for (size_t i = 0; i < metered; i++)
+    fprintf (f,
+             "\tcounter metered_%zu {\n\t}\n\tset metered4_%zu {\n\t\ttype ipv4_addr\n\t}\n"
+             "\tset metered6_%zu {\n\t\ttype ipv6_addr\n\t}\n",
+             i, i, i);
+  fputs ("\tchain account_out {\n\t\ttype filter hook postrouting priority 100; policy accept;\n"
          "\t\toif \"lo\" return\n\t\tip daddr 127.0.0.0/8 return\n\t\tip6 daddr ::1 return\n"
          "\t\tcounter name \"bytes_out\"\n"
-         "\t\tmeta l4proto { tcp, udp } ct state new counter name \"connections\"\n\t}\n"
-         "\tchain account_in {\n\t\ttype filter hook input priority 100; policy accept;\n"
+         "\t\tmeta l4proto { tcp, udp } ct state new counter name \"connections\"\n",
+         f);
+  for (size_t i = 0; i < metered; i++)
+    fprintf (
+        f,
+        "\t\tip daddr @metered4_%zu meta l4proto { tcp, udp } ct state new counter name \"metered_%zu\"\n"
+        "\t\tip6 daddr @metered6_%zu meta l4proto { tcp, udp } ct state new counter name "
+        "\"metered_%zu\"\n",
+        i, i, i, i);
+  fputs ("\t}\n\tchain account_in {\n\t\ttype filter hook input priority 100; policy accept;\n"
          "\t\tiif \"lo\" return\n\t\tcounter name \"bytes_in\"\n\t}\n",
          f);
 }
 
-int
-egress_nft_render (const struct egress_allowlist *list, const struct egress_nft_options *options,
-                   char **script, struct ward_error **err)
+/* How the script begins: replacing the table whether or not it exists
+ * (declaring it first makes the delete succeed when there is none), or
+ * creating it, which fails ("File exists") when it is there already. */
+enum table_start
+{
+  TABLE_REPLACE,
+  TABLE_CREATE,
+};
+
+static int
+render_ruleset (const struct egress_allowlist *list, const struct egress_nft_options *options,
+                enum table_start start, char **script, struct ward_error **err)
 {
   static const int families[] = { AF_INET, AF_INET6 };
   cleanup_free char *text = NULL;
@@ -300,10 +336,11 @@ egress_nft_render (const struct egress_allowlist *list, const struct egress_nft_
   FILE *f = open_memstream (&text, &length);
   if (f == NULL)
     return ward_fail (err, errno, "render the egress ruleset");
-  /* Declaring the table first makes the delete succeed when there is none:
-   * the script replaces the table whether or not it exists, atomically. */
-  fprintf (f, "table inet %s {}\ndelete table inet %s\ntable inet %s {\n", EGRESS_NFT_TABLE, EGRESS_NFT_TABLE,
-           EGRESS_NFT_TABLE);
+  if (start == TABLE_REPLACE)
+    fprintf (f, "table inet %s {}\ndelete table inet %s\n", EGRESS_NFT_TABLE, EGRESS_NFT_TABLE);
+  else
+    fprintf (f, "create table inet %s\n", EGRESS_NFT_TABLE);
+  fprintf (f, "table inet %s {\n", EGRESS_NFT_TABLE);
   bool blocked4 = false, blocked6 = false, names = false;
   if (options->enabled)
     {
@@ -328,12 +365,25 @@ egress_nft_render (const struct egress_allowlist *list, const struct egress_nft_
              "\tchain dns_redirect {\n\t\ttype nat hook output priority -100; policy accept;\n"
              "\t\tmeta l4proto { tcp, udp } th dport 53 redirect to :%u\n\t}\n",
              options->proxy_port);
-  render_accounting (f);
+  if (options->metered_count > EGRESS_NFT_METERED_MAX)
+    {
+      fclose (f);
+      return ward_fail (err, EINVAL, "render the egress ruleset: more than %d metered domains",
+                        EGRESS_NFT_METERED_MAX);
+    }
+  render_accounting (f, options->metered_count);
   fputs ("}\n", f);
   if (fclose (f) != 0)
     return ward_fail (err, errno, "render the egress ruleset");
   *script = steal_pointer (&text);
   return 0;
+}
+
+int
+egress_nft_render (const struct egress_allowlist *list, const struct egress_nft_options *options,
+                   char **script, struct ward_error **err)
+{
+  return render_ruleset (list, options, TABLE_REPLACE, script, err);
 }
 
 int
@@ -463,6 +513,16 @@ egress_nft_parse_counters (const char *text, struct egress_nft_counters *out, st
         return ward_fail (err, 0, "nftables: counter %s: not found", wanted[i].name);
       *(uint64_t *)((char *)out + wanted[i].offset) = wanted[i].packets ? packets : bytes;
     }
+  for (size_t i = 0; i < EGRESS_NFT_METERED_MAX; i++)
+    {
+      char header[64];
+      snprintf (header, sizeof header, "counter metered_%zu {", i);
+      const char *at = strstr (text, header);
+      unsigned long long packets = 0, bytes = 0;
+      if (at && (at = strstr (at, "packets "))
+          && sscanf (at, "packets %llu bytes %llu", &packets, &bytes) == 2)
+        out->metered[i] = packets;
+    }
   return 0;
 }
 
@@ -551,6 +611,7 @@ egress_nft_close (struct egress_nft *nft)
   nft_ctx_free (nft->ctx);
   egress_allowlist_clear (&nft->addresses);
   free (nft->resolved);
+  free (nft->metered);
   free (nft);
 }
 
@@ -574,20 +635,35 @@ int
 egress_nft_install (struct egress_nft *nft, const struct egress_allowlist *list,
                     const struct egress_nft_options *options, struct ward_error **err)
 {
-  cleanup_free char *script = NULL;
-  if (egress_nft_render (list, options, &script, err) < 0)
+  cleanup_free char *created = NULL, *replacing = NULL;
+  if (render_ruleset (list, options, TABLE_CREATE, &created, err) < 0)
     return -1;
   if (keep_address_rules (nft, list, err) < 0)
     return -1;
   nft->installed = false;
-  if (run_script (nft, script, "install the egress firewall", err) < 0)
-    return -1;
+  /* Creating the table is cheaper than replacing it (the delete in the
+   * same transaction costs the kernel a table's teardown), and a new
+   * network namespace has none; where one exists already (a joined
+   * namespace, a second install), the create fails as a whole, nothing
+   * is changed, and the replacing script runs, whose error is the one
+   * reported. */
+  struct ward_error *ignored = NULL;
+  if (run_script (nft, created, "install the egress firewall", &ignored) < 0)
+    {
+      ward_error_free (&ignored);
+      if (egress_nft_render (list, options, &replacing, err) < 0
+          || run_script (nft, replacing, "install the egress firewall", err) < 0)
+        return -1;
+    }
   nft->options = *options;
   nft->has_names = options->enabled && has_name_rules (list);
-  /* The new table starts with empty DNS sets. */
+  /* The new table starts with empty DNS and metered sets. */
   free (nft->resolved);
   nft->resolved = NULL;
   nft->resolved_count = 0;
+  free (nft->metered);
+  nft->metered = NULL;
+  nft->metered_count = 0;
   nft->installed = true;
   return 0;
 }
@@ -678,4 +754,48 @@ egress_nft_allow_resolved (struct egress_nft *nft, const struct egress_rule *rul
   else if (remember_resolved (nft, family, address, rule, expires, err) < 0)
     return -1;
   return EGRESS_RESOLVED_ADDED;
+}
+
+static bool
+metered_known (const struct egress_nft *nft, size_t index, int family, const void *address)
+{
+  for (size_t i = 0; i < nft->metered_count; i++)
+    if (nft->metered[i].index == index && nft->metered[i].family == family
+        && memcmp (nft->metered[i].address, address, family == AF_INET ? 4 : 16) == 0)
+      return true;
+  return false;
+}
+
+int
+egress_nft_meter_address (struct egress_nft *nft, size_t index, int family, const void *address,
+                          struct ward_error **err)
+{
+  if (!nft->installed || index >= nft->options.metered_count || (family != AF_INET && family != AF_INET6))
+    return ward_fail (err, EINVAL, "egress: no metered domain %zu in the firewall", index);
+  /* As in egress_nft_allow_resolved: the packets of an IPv4-mapped address are IPv4's. */
+  static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+  if (family == AF_INET6 && memcmp (address, v4_mapped, sizeof v4_mapped) == 0)
+    {
+      family = AF_INET;
+      address = (const uint8_t *)address + 12;
+    }
+  if (metered_known (nft, index, family, address))
+    return 0;
+  char text[EGRESS_ADDRESS_TEXT_MAX], script[160];
+  egress_address_format (family, address, family == AF_INET ? 32 : 128, text);
+  snprintf (script, sizeof script, "add element inet %s metered%s_%zu { %s }\n", EGRESS_NFT_TABLE,
+            family_tag (family), index, text);
+  if (run_buffer (nft, script, "egress: meter a resolved address", err) < 0)
+    return -1;
+  if (nft->metered_count < METERED_REMEMBERED_MAX)
+    {
+      struct metered_element *grown = realloc (nft->metered, (nft->metered_count + 1) * sizeof *grown);
+      if (grown == NULL)
+        return 0; /* metered all the same; only the next answer costs a transaction */
+      nft->metered = grown;
+      struct metered_element *e = &nft->metered[nft->metered_count++];
+      *e = (struct metered_element){ .index = index, .family = family };
+      memcpy (e->address, address, family == AF_INET ? 4 : 16);
+    }
+  return 0;
 }

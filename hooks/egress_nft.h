@@ -24,7 +24,10 @@
  * packet that left or arrived on an interface other than loopback, after
  * the filter let it through) and connections (new outbound TCP and UDP
  * flows that were let through), counted in their own chains at priority
- * 100, so that refused packets never count.
+ * 100, so that refused packets never count.  With metered domains (the
+ * budget's rates), one more counter each, metered_N, of the new flows to
+ * the addresses in the sets metered4_N and metered6_N, which the
+ * supervisor fills as DNS resolves the domain's names.
  *
  * A nat output chain sends every DNS query, UDP and TCP, to any address,
  * to the proxy's port on 127.0.0.1 or ::1.
@@ -61,7 +64,10 @@ struct egress_nft_options
   bool block_metadata; /* EGRESS_BLOCK_METADATA ranges (metadata and link-local) */
   uint16_t nflog_group;
   uint64_t connect_rate; /* new outbound connections a minute; 0: no limit */
+  size_t metered_count;  /* metered domains: sets and counters metered*_0 .. _N-1 */
 };
+
+#define EGRESS_NFT_METERED_MAX 16
 
 /* Enabled, both kinds of range blocked, group EGRESS_NFT_NFLOG_GROUP, no
  * redirect: the policy's defaults. */
@@ -116,10 +122,19 @@ enum egress_resolved
 int egress_nft_allow_resolved (struct egress_nft *nft, const struct egress_rule *rule, int family,
                                const void *address, uint32_t ttl_seconds, struct ward_error **err);
 
-/* The named counters' values (see above). */
+/* Count new connections to `address` (network byte order), which DNS
+ * gave for a name of metered domain `index`, in counter metered_<index>
+ * from now on.  Elements never expire: a program may keep an address
+ * longer than its TTL, and its connections cost the same. */
+int egress_nft_meter_address (struct egress_nft *nft, size_t index, int family, const void *address,
+                              struct ward_error **err);
+
+/* The named counters' values (see above); metered[i] is 0 for a counter
+ * the ruleset does not have. */
 struct egress_nft_counters
 {
   uint64_t bytes_out, bytes_in, connections;
+  uint64_t metered[EGRESS_NFT_METERED_MAX];
 };
 
 int egress_nft_read_counters (struct egress_nft *nft, struct egress_nft_counters *out,

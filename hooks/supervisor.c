@@ -92,6 +92,21 @@ dns_allowed (const char *name, uint16_t qtype, void *ctx)
   return false;
 }
 
+/* A connection to a metered domain's address costs its rate: the
+ * address goes into the firewall's set for that domain before the answer
+ * reaches the program, so that its first connection is counted.  A
+ * failure costs the count, not the answer. */
+static void
+meter (struct supervisor *s, const char *name, int family, const uint8_t *address)
+{
+  if (!s->config->watch)
+    return;
+  int index = budget_metered_index (&s->config->watchdog.budget.rates, name);
+  struct ward_error *err = NULL;
+  if (index >= 0 && egress_nft_meter_address (s->config->nft, (size_t)index, family, address, &err) < 0)
+    audit_failed (&err);
+}
+
 static int
 dns_resolved (const char *name, int family, const uint8_t *address, uint32_t ttl, void *ctx)
 {
@@ -112,6 +127,8 @@ dns_resolved (const char *name, int family, const uint8_t *address, uint32_t ttl
       blocked |= ret == EGRESS_RESOLVED_BLOCKED;
     }
   remember (s, name, family, address);
+  if (!blocked)
+    meter (s, name, family, address);
   if (blocked && s->answer_blocked_count < ANSWER_ADDRESSES_MAX)
     egress_address_format (family, address, family == AF_INET ? 32 : 128,
                            s->answer_blocked[s->answer_blocked_count++]);

@@ -33,7 +33,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* The proxy's port on the container's loopback (DNS to port 53 anywhere
@@ -240,6 +239,7 @@ plan_watchdog (struct hook *h, struct ward_error **err)
     .state_dir_fd = -1,
     .nft = h->nft,
     .audit = h->supervisor.audit,
+    .usage_record_interval = h->conf->usage_record_interval,
   };
   if (h->root == NULL)
     return 0;
@@ -264,6 +264,7 @@ install (struct hook *h, struct ward_error **err)
   h->options.block_metadata = h->policy->egress_block_metadata;
   if (h->budget.connect_rate != BUDGET_UNLIMITED)
     h->options.connect_rate = h->budget.connect_rate;
+  h->options.metered_count = h->budget.rates.metered_count;
   if (open_container_netns (h, err) < 0 || listen_for_dns (h, err) < 0)
     return -1;
   if (egress_nft_open_in_netns (h->netns_fd, &h->nft, err) < 0
@@ -299,34 +300,29 @@ static void __attribute__ ((noreturn)) become_supervisor (struct supervisor *sup
 }
 
 /* Everything the supervisor needs is made here, where a failure still
- * fails the container; then it is detached (double fork, new session, no
- * fd of the runtime kept) and the hook is done: the firewall and the DNS
- * sockets exist already, so the container may run at once. */
+ * fails the container; then it is detached (new session, no fd of the
+ * runtime kept) and the hook is done: the firewall and the DNS sockets
+ * exist already, so the container may run at once.  One fork is enough:
+ * we exit right away, so the supervisor is nobody's child here (it opens
+ * no terminal, so leading its session is harmless), and a second fork of
+ * this process, with libnftables mapped, would add to create's time. */
 static int
 start_supervisor (struct hook *h, struct ward_error **err)
 {
   struct supervisor *supervisor = NULL;
   if (supervisor_prepare (&h->supervisor, &supervisor, err) < 0)
     return -1;
-  pid_t middle = fork ();
-  if (middle < 0)
+  pid_t child = fork ();
+  if (child < 0)
     {
       supervisor_free (supervisor);
       return ward_fail (err, errno, "fork the supervisor");
     }
-  if (middle == 0)
+  if (child == 0)
     {
       setsid ();
-      pid_t child = fork ();
-      if (child == 0)
-        become_supervisor (supervisor);
-      _exit (child < 0 ? 1 : 0);
+      become_supervisor (supervisor);
     }
-  int status = 0;
-  while (waitpid (middle, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    return ward_fail (err, 0, "fork the supervisor: failed");
   /* Ours is a copy: the supervisor owns the proxy and the sockets now. */
   h->supervisor.listen = (struct dns_listen_fds){ -1, -1, -1, -1 };
   return 0;

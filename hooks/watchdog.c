@@ -44,6 +44,7 @@ struct watchdog
   enum watchdog_phase phase;
   enum budget_limit breach;
   uint64_t last_ms, active_ms, kill_at_ms;
+  uint64_t usage_recorded_ms; /* when the last budget.usage record was written */
   /* The init's cgroup, found again whenever /proc/PID/cgroup changes: ward
    * gives us the init before it has entered its v1 hierarchies. */
   struct cgroup cgroup;
@@ -116,6 +117,8 @@ measure (struct watchdog *w, uint64_t now)
     {
       w->used.egress_bytes = counters.bytes_out + counters.bytes_in;
       w->used.connections = counters.connections;
+      _Static_assert(BUDGET_METERED_MAX <= EGRESS_NFT_METERED_MAX, "a counter for every metered domain");
+      memcpy (w->used.metered_connections, counters.metered, sizeof w->used.metered_connections);
     }
   note (&err);
 }
@@ -307,6 +310,49 @@ write_snapshot (struct watchdog *w)
   note (&err);
 }
 
+/* `thousandths` as a JSON number with three decimals. */
+static void
+write_thousandths (struct json_writer *j, const char *key, uint64_t thousandths)
+{
+  char text[48];
+  snprintf (text, sizeof text, "%" PRIu64 ".%03" PRIu64, thousandths / 1000, thousandths % 1000);
+  jw_key (j, key);
+  jw_number (j, text);
+}
+
+/* What usage.json says but the limits, which the budget record has. */
+static void
+record_usage (struct watchdog *w, bool final)
+{
+  const struct budget_rates *rates = &w->config.budget.rates;
+  struct json_writer *j = audit_record_begin (w->config.audit, "budget.usage", false);
+  if (j)
+    {
+      write_thousandths (j, "wall_seconds", w->used.wall_ms);
+      write_thousandths (j, "cpu_seconds", w->used.cpu_usec / 1000);
+      jw_key (j, "egress_bytes");
+      jw_uint (j, w->used.egress_bytes);
+      jw_key (j, "connections");
+      jw_uint (j, w->used.connections);
+      jw_key (j, "metered_connections");
+      jw_begin_object (j);
+      for (size_t i = 0; i < rates->metered_count && i < BUDGET_METERED_MAX; i++)
+        {
+          jw_key (j, rates->metered[i].domain);
+          jw_uint (j, w->used.metered_connections[i]);
+        }
+      jw_end_object (j);
+      write_thousandths (j, "cost", budget_cost_millis (rates, &w->used));
+      jw_key (j, "breach");
+      if (w->breach == BUDGET_WITHIN)
+        jw_null (j);
+      else
+        jw_string (j, budget_limit_name (w->breach));
+      jw_key_bool (j, "final", final);
+    }
+  record (w, j);
+}
+
 static void
 tick (struct event_source *source, uint32_t events)
 {
@@ -330,6 +376,13 @@ tick (struct event_source *source, uint32_t events)
   else if (w->phase == TERMINATING && now >= w->kill_at_ms)
     kill_everything (w);
   write_snapshot (w);
+  /* The poll has measured already: a periodic record costs one write. */
+  uint64_t interval = w->config.usage_record_interval;
+  if (interval != 0 && now - w->usage_recorded_ms >= interval * 1000)
+    {
+      record_usage (w, false);
+      w->usage_recorded_ms = now;
+    }
   arm (w, next_poll_ms (w));
 }
 
@@ -341,7 +394,7 @@ watchdog_new (const struct watchdog_config *config, int epoll_fd, struct watchdo
   if (w == NULL)
     return ward_fail (err, ENOMEM, "watchdog");
   w->config = *config;
-  w->last_ms = now_ms ();
+  w->last_ms = w->usage_recorded_ms = now_ms ();
   w->lock_fd
       = config->state_dir_fd < 0 ? -1 : openat (config->state_dir_fd, STATE_LOCK_FILE, O_RDWR | O_CLOEXEC);
   w->timer.ready = tick;
@@ -379,32 +432,7 @@ watchdog_finish (struct watchdog *w)
   if (w->phase == TERMINATING && cgroup_process_count (&w->cgroup) > 0)
     kill_everything (w);
   measure (w, now_ms ());
-  struct json_writer *j = audit_record_begin (w->config.audit, "budget.usage", false);
-  if (j)
-    {
-      char text[48];
-      snprintf (text, sizeof text, "%" PRIu64 ".%03" PRIu64, w->used.wall_ms / 1000, w->used.wall_ms % 1000);
-      jw_key (j, "wall_seconds");
-      jw_number (j, text);
-      snprintf (text, sizeof text, "%" PRIu64 ".%03" PRIu64, w->used.cpu_usec / 1000000,
-                w->used.cpu_usec / 1000 % 1000);
-      jw_key (j, "cpu_seconds");
-      jw_number (j, text);
-      jw_key (j, "egress_bytes");
-      jw_uint (j, w->used.egress_bytes);
-      jw_key (j, "connections");
-      jw_uint (j, w->used.connections);
-      uint64_t cost = budget_cost_millis (&w->config.budget.rates, &w->used);
-      snprintf (text, sizeof text, "%" PRIu64 ".%03" PRIu64, cost / 1000, cost % 1000);
-      jw_key (j, "cost");
-      jw_number (j, text);
-      jw_key (j, "breach");
-      if (w->breach == BUDGET_WITHIN)
-        jw_null (j);
-      else
-        jw_string (j, budget_limit_name (w->breach));
-    }
-  record (w, j);
+  record_usage (w, true);
 }
 
 void

@@ -13,8 +13,10 @@
  * anyone) does not count against the timeout.
  *
  * Audit records (audit.h): watchdog.breach {limit, used, allowed, unit,
- * action}, watchdog.kill {signal, processes}, watchdog.freeze {}, and at
- * the end budget.usage (usage.json's fields but limits). */
+ * action}, watchdog.kill {signal, processes}, watchdog.freeze {}, and
+ * budget.usage (usage.json's fields but limits, with the connections to
+ * each metered domain) every usage_record_interval seconds and once more
+ * at the end. */
 #ifndef WARD_WATCHDOG_H
 #define WARD_WATCHDOG_H
 
@@ -38,6 +40,9 @@ struct watchdog_config
   int state_dir_fd;        /* <root>/<id>, for usage.json; owned; -1: none is written */
   struct egress_nft *nft;  /* borrowed: its counters */
   struct audit_log *audit; /* borrowed */
+  /* Seconds between budget.usage records while the container runs (from
+   * ward.conf); 0: only the final one. */
+  uint64_t usage_record_interval;
 };
 
 struct watchdog;

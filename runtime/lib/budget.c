@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum value_kind
 {
@@ -163,7 +164,9 @@ apply_defaults (const struct policy *policy, struct budget *out)
   out->rates = (struct budget_rates){ .cpu_second = policy->watchdog_budget.cpu_second,
                                       .wall_minute = policy->watchdog_budget.wall_minute,
                                       .egress_mebibyte = policy->watchdog_budget.egress_mebibyte,
-                                      .connection = policy->watchdog_budget.connection };
+                                      .connection = policy->watchdog_budget.connection,
+                                      .metered_count = policy->watchdog_budget.metered_count };
+  memcpy (out->rates.metered, policy->watchdog_budget.metered, sizeof out->rates.metered);
   out->on_breach = policy->watchdog_on_breach;
   out->grace = policy->watchdog_grace;
 }
@@ -236,7 +239,35 @@ budget_cost_millis (const struct budget_rates *rates, const struct budget_usage 
   total += (unsigned __int128)usage->wall_ms * rates->wall_minute / 60;
   total += (unsigned __int128)usage->egress_bytes * rates->egress_mebibyte * 1000 / (1u << 20);
   total += (unsigned __int128)usage->connections * rates->connection * 1000;
+  for (size_t i = 0; i < rates->metered_count && i < BUDGET_METERED_MAX; i++)
+    total += (unsigned __int128)usage->metered_connections[i] * rates->metered[i].per_connection * 1000;
   return saturate (total);
+}
+
+static bool
+domain_matches (const char *domain, const char *name)
+{
+  size_t length = strlen (name);
+  if (length > 0 && name[length - 1] == '.')
+    length--;
+  if (strncmp (domain, "*.", 2) != 0)
+    return strlen (domain) == length && strncasecmp (name, domain, length) == 0;
+  const char *suffix = domain + 2;
+  size_t suffix_length = strlen (suffix);
+  /* At least one label before ".suffix": not example.com, nor badexample.com. */
+  if (length < suffix_length + 2)
+    return false;
+  const char *tail = name + length - suffix_length;
+  return tail[-1] == '.' && tail[-2] != '.' && strncasecmp (tail, suffix, suffix_length) == 0;
+}
+
+int
+budget_metered_index (const struct budget_rates *rates, const char *name)
+{
+  for (size_t i = 0; name && i < rates->metered_count && i < BUDGET_METERED_MAX; i++)
+    if (domain_matches (rates->metered[i].domain, name))
+      return (int)i;
+  return -1;
 }
 
 /* Has a usage in fine units reached `limit` in coarse ones (limit × scale)? */
@@ -314,6 +345,17 @@ budget_write_json (const struct budget *b, struct json_writer *w)
   write_limit (w, "wall_minute", b->rates.wall_minute);
   write_limit (w, "egress_mebibyte", b->rates.egress_mebibyte);
   write_limit (w, "connection", b->rates.connection);
+  jw_key (w, "metered_domains");
+  jw_begin_array (w);
+  for (size_t i = 0; i < b->rates.metered_count && i < BUDGET_METERED_MAX; i++)
+    {
+      jw_begin_object (w);
+      jw_key_string (w, "domain", b->rates.metered[i].domain);
+      jw_key (w, "per_connection");
+      jw_uint (w, b->rates.metered[i].per_connection);
+      jw_end_object (w);
+    }
+  jw_end_array (w);
   jw_end_object (w);
   jw_key_string (w, "on_breach", budget_breach_name (b->on_breach));
   jw_key (w, "grace");

@@ -56,6 +56,7 @@ struct creation
   struct spec_hook egress_hook; /* ward-hook, when the policy controls egress */
   bool egress_hook_planned;
   struct hook_running *egress_hook_running;
+  pid_t auditor_starter; /* reaped before create succeeds (see syscall_auditor_start) */
   struct seccomp_program *seccomp;
   struct resources *resources;
   struct cgroup cgroup;
@@ -390,7 +391,8 @@ serve_init (struct creation *c, int sync_fd, struct ward_error **err)
           if (seccomp_notifies_ward (c->policy.seccomp))
             {
               if (sync_send (sync_fd, SYNC_GO, NULL, err) < 0
-                  || syscall_auditor_start (c->conf->audit_dir, c->options->id, fd, err) < 0)
+                  || syscall_auditor_start (c->conf->audit_dir, c->options->id, fd, &c->auditor_starter, err)
+                      < 0)
                 return -1;
             }
           else if (hand_over_seccomp_fd (c, fd, err) < 0 || sync_send (sync_fd, SYNC_GO, NULL, err) < 0)
@@ -467,6 +469,16 @@ spawn_init (struct creation *c, struct ward_error **err)
   return serve_init (c, parent_end, err);
 }
 
+/* The syscall auditor's starter has long exited by the time the init is
+ * ready; reaped here, it told whether the auditor was forked. */
+static int
+auditor_started (struct creation *c, struct ward_error **err)
+{
+  pid_t starter = c->auditor_starter;
+  c->auditor_starter = 0;
+  return starter > 0 ? syscall_auditor_started (starter, err) : 0;
+}
+
 static int
 record_state (struct creation *c, struct ward_error **err)
 {
@@ -506,6 +518,8 @@ static void
 undo (struct creation *c)
 {
   hooks_abandon (steal_pointer (&c->egress_hook_running));
+  if (c->auditor_starter > 0)
+    waitpid (c->auditor_starter, NULL, 0);
   if (c->init_pid > 0)
     {
       kill (c->init_pid, SIGKILL);
@@ -545,7 +559,8 @@ container_create (const struct create_options *options, struct create_result *re
   if (options->console_socket && c.spec->process->terminal
       && (c.console_fd = terminal_connect_console_socket (options->console_socket, err)) < 0)
     goto out;
-  if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || record_state (&c, err) < 0)
+  if (listen_for_start (&c, err) < 0 || spawn_init (&c, err) < 0 || auditor_started (&c, err) < 0
+      || record_state (&c, err) < 0)
     goto out;
   if (options->pid_file && write_pid_file (options->pid_file, c.init_pid, err) < 0)
     goto out;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,9 @@ exec_hook (const struct spec_hook *hook, int stdin_fd, int stdout_fd, int stderr
 
   /* Its own process group, so a timeout kills whatever the hook started too. */
   setpgid (0, 0);
+  /* A hook outlives no ward: if ward dies mid-create, so does its hook
+   * (a hook's own children are not touched; the signal is not inherited). */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
 
   /* Our pipes may have landed on 0-2 if the runtime had them closed: move
    * them all above 2 first, so that no dup2 clobbers a later source (dup2

@@ -142,6 +142,9 @@ drop_privileges (const struct init_context *ctx, char **executable, struct ward_
   if (capabilities_before_user_switch (process, err) < 0 || process_switch_user (process, true, err) < 0
       || capabilities_after_user_switch (process, err) < 0)
     return -1;
+  /* A change of credentials clears the parent-death signal: armed again,
+   * or an init whose ward died in the steps left would wait forever. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (process_change_directory (process, err) < 0)
     return -1;
   /* Resolved as the final user, in the final directory, so a missing or

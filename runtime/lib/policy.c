@@ -657,11 +657,80 @@ read_limit (const struct reader *r, const struct json_value *o, const char *pare
                           out->default_value, out->maximum);
 }
 
+/* A name as the egress allowlist writes one: labels of letters, digits
+ * and hyphens, optionally after "*.". */
+static bool
+metered_domain_valid (const char *text)
+{
+  const char *name = strncmp (text, "*.", 2) == 0 ? text + 2 : text;
+  size_t length = strlen (name), label = 0;
+  if (length == 0 || length > 253 || name[0] == '.' || name[length - 1] == '.')
+    return false;
+  for (const char *c = name; *c; c++)
+    {
+      if (*c == '.')
+        {
+          if (label == 0)
+            return false;
+          label = 0;
+          continue;
+        }
+      if (!islower ((unsigned char)*c) && !isdigit ((unsigned char)*c) && *c != '-')
+        return false;
+      if (++label > 63)
+        return false;
+    }
+  return true;
+}
+
+static int
+read_metered_domain (const struct reader *r, const struct json_value *o, const char *path,
+                     struct policy_metered_domain *out)
+{
+  static const char *const keys[] = { "domain", "perConnection", NULL };
+  char domain_path[FIELD_PATH_MAX];
+  cleanup_free char *domain = NULL;
+  if (o->type != JSON_OBJECT)
+    return field_type_error (r->doc, o, path, "an object", r->err);
+  if (check_keys (r, o, path, keys) < 0 || read_string (r, o, path, "domain", &domain) < 0
+      || field_uint64 (r->doc, o, path, "perConnection", true, &out->per_connection, NULL, r->err) < 0)
+    return -1;
+  if (!metered_domain_valid (domain))
+    return field_error (r->doc, json_object_get (o, "domain"), field_path (domain_path, path, "domain"),
+                        r->err,
+                        "invalid domain \"%s\" (expected e.g. api.example.com or *.example.com, "
+                        "lowercase)",
+                        domain);
+  snprintf (out->domain, sizeof out->domain, "%s", domain);
+  return 0;
+}
+
+static int
+read_metered_domains (const struct reader *r, const struct json_value *rates, struct policy_budget *b)
+{
+  const char *parent = "watchdog.budget.rates";
+  char path[FIELD_PATH_MAX], item_path[FIELD_PATH_MAX];
+  const struct json_value *array = NULL;
+  if (field_array (r->doc, rates, parent, "meteredDomains", true, &array, r->err) < 0)
+    return -1;
+  field_path (path, parent, "meteredDomains");
+  if (array->u.array.count > POLICY_METERED_DOMAINS_MAX)
+    return field_error (r->doc, array, path, r->err, "more than %d domains", POLICY_METERED_DOMAINS_MAX);
+  for (size_t i = 0; i < array->u.array.count; i++)
+    if (read_metered_domain (r, array->u.array.items[i], field_index_path (item_path, path, i),
+                             &b->metered[i])
+        < 0)
+      return -1;
+  b->metered_count = array->u.array.count;
+  return 0;
+}
+
 static int
 read_budget (const struct reader *r, const struct json_value *o, struct policy_budget *b)
 {
   static const char *const keys[] = { "units", "rates", NULL };
-  static const char *const rate_keys[] = { "cpuSecond", "wallMinute", "egressMebibyte", "connection", NULL };
+  static const char *const rate_keys[]
+      = { "cpuSecond", "wallMinute", "egressMebibyte", "connection", "meteredDomains", NULL };
   const struct json_value *budget, *rates;
   const char *path = "watchdog.budget.rates";
   return read_object (r, o, "watchdog", "budget", keys, &budget) < 0
@@ -671,6 +740,7 @@ read_budget (const struct reader *r, const struct json_value *o, struct policy_b
           || field_uint64 (r->doc, rates, path, "wallMinute", true, &b->wall_minute, NULL, r->err) < 0
           || field_uint64 (r->doc, rates, path, "egressMebibyte", true, &b->egress_mebibyte, NULL, r->err) < 0
           || field_uint64 (r->doc, rates, path, "connection", true, &b->connection, NULL, r->err) < 0
+          || read_metered_domains (r, rates, b) < 0
       ? -1
       : 0;
 }

@@ -88,11 +88,29 @@ struct policy_limit
   uint64_t maximum;
 };
 
+/* At most this many metered domains a policy, each at most this long
+ * ("*." and a name of up to 253 characters): fixed, so that a budget
+ * stays a plain value the supervisor copies and compares without
+ * allocating. */
+#define POLICY_METERED_DOMAINS_MAX 16
+#define POLICY_METERED_DOMAIN_SIZE 256
+
+/* Connections to addresses DNS gave for `domain` ("api.example.com", or
+ * "*.example.com" for its subdomains only) cost per_connection units on
+ * top of the connection rate: a model API is where an agent's money goes. */
+struct policy_metered_domain
+{
+  char domain[POLICY_METERED_DOMAIN_SIZE]; /* lowercase, no trailing dot */
+  uint64_t per_connection;
+};
+
 struct policy_budget
 {
   struct policy_limit units;
   /* Units charged per CPU second, wall-clock minute, MiB of egress, connection. */
   uint64_t cpu_second, wall_minute, egress_mebibyte, connection;
+  struct policy_metered_domain metered[POLICY_METERED_DOMAINS_MAX];
+  size_t metered_count;
 };
 
 struct policy

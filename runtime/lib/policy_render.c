@@ -185,6 +185,17 @@ write_policy (struct json_writer *w, const struct policy *p)
   jw_uint (w, p->watchdog_budget.egress_mebibyte);
   jw_key (w, "connection");
   jw_uint (w, p->watchdog_budget.connection);
+  jw_key (w, "meteredDomains");
+  jw_begin_array (w);
+  for (size_t i = 0; i < p->watchdog_budget.metered_count; i++)
+    {
+      jw_begin_object (w);
+      jw_key_string (w, "domain", p->watchdog_budget.metered[i].domain);
+      jw_key (w, "perConnection");
+      jw_uint (w, p->watchdog_budget.metered[i].per_connection);
+      jw_end_object (w);
+    }
+  jw_end_array (w);
   jw_end_object (w);
   jw_end_object (w);
   jw_key_string (w, "onBreach", policy_breach_choices[p->watchdog_on_breach == POLICY_BREACH_KILL ? 0 : 1]);

@@ -231,16 +231,13 @@ auditor_main (const char *audit_dir, const char *id, int notify_fd)
 }
 
 int
-syscall_auditor_start (const char *audit_dir, const char *id, int notify_fd, struct ward_error **err)
+syscall_auditor_start (const char *audit_dir, const char *id, int notify_fd, pid_t *starter,
+                       struct ward_error **err)
 {
-  /* Opened here too, so that a log that cannot be written fails create
-   * rather than an auditor nobody hears from. */
-  struct audit_log *log = NULL;
-  if (audit_open (audit_dir, id, &log, err) < 0)
-    return ward_error_prefix (err, "syscall auditor");
-  audit_close (log);
   /* Twice forked, so that it is nobody's child here: `ward run` waits
-   * for the container's init, and no zombie of ours lingers. */
+   * for the container's init, and no zombie of ours lingers.  The caller
+   * reaps the first child later (syscall_auditor_started), so that its
+   * fork and exit overlap with the rest of create. */
   pid_t child = fork ();
   if (child < 0)
     return ward_fail (err, errno, "syscall auditor: fork");
@@ -251,8 +248,15 @@ syscall_auditor_start (const char *audit_dir, const char *id, int notify_fd, str
         auditor_main (audit_dir, id, notify_fd);
       _exit (auditor < 0 ? 1 : 0);
     }
+  *starter = child;
+  return 0;
+}
+
+int
+syscall_auditor_started (pid_t starter, struct ward_error **err)
+{
   int status;
-  while (waitpid (child, &status, 0) < 0)
+  while (waitpid (starter, &status, 0) < 0)
     if (errno != EINTR)
       return ward_fail (err, errno, "syscall auditor: wait");
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)

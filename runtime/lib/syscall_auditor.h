@@ -16,6 +16,7 @@
 #define WARD_SYSCALL_AUDITOR_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -28,7 +29,14 @@ extern const size_t syscall_auditor_syscalls_count;
  * log in `audit_dir` (NULL: the default).  The auditor is detached (a
  * grandchild, in its own session, with none of ward's other fds) and
  * exits when the last process of the container has gone (the fd hangs
- * up).  Fails, and no auditor runs, if the log cannot be opened. */
-int syscall_auditor_start (const char *audit_dir, const char *id, int notify_fd, struct ward_error **err);
+ * up).  `starter` is the child that forks it, which the caller must reap
+ * with syscall_auditor_started.  An auditor that cannot open its log
+ * exits, and the notified calls fail with ENOSYS: the caller writes to
+ * the same log, and fails the container when it cannot. */
+int syscall_auditor_start (const char *audit_dir, const char *id, int notify_fd, pid_t *starter,
+                           struct ward_error **err);
+
+/* Reap `starter`; fails if it could not fork the auditor. */
+int syscall_auditor_started (pid_t starter, struct ward_error **err);
 
 #endif

@@ -35,6 +35,22 @@ parse_bool (const char *path, unsigned line, const char *key, const char *value,
   return 0;
 }
 
+/* Whole seconds ("60"), or a duration as the policies write one ("1m"). */
+static int
+parse_seconds (const char *path, unsigned line, const char *key, const char *value, uint64_t *out,
+               struct ward_error **err)
+{
+  char *end = NULL;
+  errno = 0;
+  unsigned long long n = isdigit ((unsigned char)value[0]) ? strtoull (value, &end, 10) : 0;
+  if (end && *end == '\0' && errno == 0)
+    *out = n;
+  else if (policy_parse_duration (value, out) < 0)
+    return ward_fail (err, 0, "%s:%u: %s: expected seconds or a duration (60, 5m), got \"%s\"", path, line,
+                      key, value);
+  return 0;
+}
+
 static int
 check_policy_name (const char *path, unsigned line, const char *key, const char *name,
                    struct ward_error **err)
@@ -110,6 +126,8 @@ parse_line (struct ward_conf *conf, unsigned line, char *text, struct ward_error
     return parse_policy_list (conf, line, value, err);
   if (strcmp (key, "allow_unconfined") == 0)
     return parse_bool (conf->path, line, key, value, &conf->allow_unconfined, err);
+  if (strcmp (key, "usage_record_interval") == 0)
+    return parse_seconds (conf->path, line, key, value, &conf->usage_record_interval, err);
 
   static const struct
   {
@@ -145,6 +163,7 @@ ward_conf_parse (const char *path, const char *text, struct ward_conf **out, str
       ward_conf_free (conf);
       return ward_fail (err, ENOMEM, "%s", path);
     }
+  conf->usage_record_interval = WARD_USAGE_RECORD_INTERVAL_DEFAULT;
   cleanup_free char *copy = strdup (text);
   if (copy == NULL)
     {

@@ -11,11 +11,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
 #define WARD_CONF_PATH_DEFAULT "/etc/ward/ward.conf"
 #define WARD_AUDIT_DIR_DEFAULT "/var/log/ward"
+#define WARD_USAGE_RECORD_INTERVAL_DEFAULT 60
 /* The policy name that means "no policy at all". */
 #define WARD_UNCONFINED "unconfined"
 
@@ -30,6 +32,9 @@ struct ward_conf
   char *audit_dir;       /* audit_dir */
   char *dns_upstream;    /* dns_upstream: "192.0.2.53, 2001:db8::53"; NULL = the host's resolv.conf */
   char *hook_path;       /* hook_path: NULL = the installed ward-hook */
+  /* usage_record_interval: seconds between the supervisor's budget.usage
+   * audit records while a container runs; 0: only the one at its exit. */
+  uint64_t usage_record_interval;
 };
 
 /* Read $WARD_CONF, else WARD_CONF_PATH_DEFAULT. */

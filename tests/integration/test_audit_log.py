@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from audit_doc import documented_fields, logs_in, undocumented
 from conftest import POLICY_ANNOTATION, POLICY_DIR, TOP, WARD_BINARY, wait_until
 
 HOOK = TOP / "ward-hook"
@@ -40,6 +41,17 @@ AUDITED = (
     "finit_module",
     "kexec_load",
 )
+
+
+@pytest.fixture(autouse=True)
+def records_match_the_doc(request):
+    """After each test that had an audit log: every field of every record
+    it wrote is documented under its event in docs/audit.md."""
+    # Asked for now: at teardown it would be gone.
+    directory = request.getfixturevalue("audit_dir") if "audit_dir" in request.fixturenames else None
+    yield
+    if directory is not None:
+        assert undocumented(logs_in(directory)) == [], "written but not in docs/audit.md"
 
 
 @pytest.fixture
@@ -317,3 +329,37 @@ def test_docs_audit_md_names_every_event_the_code_writes():
     written = events_in_sources()
     assert {"container.create", "syscall.denied", "egress.refused"} <= written, written
     assert written - documented == set(), f"written but not in docs/audit.md: {written - documented}"
+
+
+def test_docs_audit_md_lists_fields_for_every_event():
+    fields = documented_fields()
+    assert fields[None] == {"time", "id", "event", "blocked"}
+    assert {"status", "signal", "duration_seconds", "observed_by"} <= fields["container.exit"]
+    assert {"metered_connections", "final", "cost"} <= fields["budget.usage"]
+    assert {"limit", "used", "allowed", "unit", "action"} == fields["watchdog.breach"]
+    # Every event but watchdog.freeze (no fields of its own) has a table.
+    assert [e for e, f in fields.items() if e and not f] == ["watchdog.freeze"]
+    # The check catches a field the document does not have.
+    record = {"time": "t", "id": "c", "event": "container.start", "blocked": False, "pid": 1, "colour": "red"}
+    assert undocumented([record]) == [("container.start", "colour")]
+
+
+def test_one_run_writes_only_documented_fields(ward, bundle, audit_dir, tmp_path):
+    """Most events in one run: lifecycle, a denied call, a refused DNS
+    query, the firewall and the budget, periodic and final usage, the
+    supervisor's exit (the autouse fixture checks them all again)."""
+    conf = tmp_path / "ward.conf"
+    conf.write_text(conf.read_text() + "usage_record_interval = 1\n")
+    script = "mount -t tmpfs none /mnt; nslookup forbidden.example 127.0.0.1; sleep 2.5; true"
+    code, out, err = ward.run_container(["sh", "-c", script], under("agent-default"))
+    assert code == 0, err
+    container_id = ward.ids[-1]
+    assert wait_until(lambda: events(audit_dir, container_id, "supervisor.exit"), 10)
+    log = records(audit_dir, container_id)
+    written = {r["event"] for r in log}
+    expected = {"container.create", "container.start", "container.exit", "container.delete", "syscall.denied"}
+    expected |= {"egress.installed", "budget", "budget.usage", "supervisor.exit", "dns.refused"}
+    assert expected <= written, written
+    usages = events(audit_dir, container_id, "budget.usage")
+    assert [u["final"] for u in usages][-1] is True and not all(u["final"] for u in usages), usages
+    assert undocumented(log) == []

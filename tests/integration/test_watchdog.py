@@ -8,14 +8,16 @@ point is "near the limit, far below what the container asked for"."""
 
 import json
 import os
+import shutil
 import signal
 import time
 
 import pytest
 
 import networld
+from audit_doc import logs_in, undocumented
 from conftest import POLICY_DIR, TOP, pid_alive, wait_until
-from networld import ALLOWED_V4, url
+from networld import ALLOWED_NAME, ALLOWED_V4, url
 
 HOOK = TOP / "ward-hook"
 POLICY = "agent-default"
@@ -24,6 +26,16 @@ POLICY = "agent-default"
 @pytest.fixture
 def audit_dir(tmp_path):
     return tmp_path / "audit"
+
+
+@pytest.fixture(autouse=True)
+def records_match_the_doc(request):
+    """Every field of every record a test wrote is in docs/audit.md."""
+    # Asked for now: at teardown it would be gone.
+    directory = request.getfixturevalue("audit_dir") if "audit_dir" in request.fixturenames else None
+    yield
+    if directory is not None:
+        assert undocumented(logs_in(directory)) == [], "written but not in docs/audit.md"
 
 
 @pytest.fixture
@@ -233,3 +245,87 @@ def test_egress_bytes_over_budget_stop_the_container(ward, world, audit_dir):
     assert breach["limit"] == "egress-bytes" and breach["used"] > 65536 and breach["allowed"] == 65536
     [usage] = events(records, "budget.usage")
     assert usage["egress_bytes"] > 1000000 and usage["connections"] >= 1
+
+
+# --- metered domains: connections to a model API cost its rate -------------
+
+
+@pytest.fixture
+def metered_policy_dir(tmp_path, conf):
+    """The shipped profiles, agent-default charging 10 units a connection to
+    allowed.test on top of 1 a connection, and ward.conf pointing at them."""
+    directory = tmp_path / "policies"
+    shutil.copytree(POLICY_DIR, directory)
+    path = directory / f"{POLICY}.json"
+    policy = json.loads(path.read_text())
+    policy["watchdog"]["budget"]["rates"]["connection"] = 1
+    policy["watchdog"]["budget"]["rates"]["meteredDomains"] = [{"domain": ALLOWED_NAME, "perConnection": 10}]
+    path.write_text(json.dumps(policy, indent=2))
+    conf.write_text(conf.read_text().replace(f"policy_dir = {POLICY_DIR}", f"policy_dir = {directory}"))
+    return directory
+
+
+def test_connections_to_a_metered_domain_breach_the_cost_cap(ward, world, audit_dir, metered_policy_dir):
+    world.join(ward.bundle)
+    # Three connections to allowed.test cost 3 × (1 + 10) = 33 > 25; the
+    # CPU and wall-clock time of the run add about a unit.
+    budget(ward.bundle, budget=25, grace="1s")
+    ward.bundle.config["annotations"]["run.ward.egress"] = f"{ALLOWED_NAME}:80"
+    loop = (
+        "for i in 1 2 3 4 5 6 7 8; do "
+        f"timeout 5 wget -q -O /dev/null {url(ALLOWED_NAME)} && echo fetched; sleep 0.5; done; sleep 60"
+    )
+    code, out, cid, elapsed = timed_run(ward, ["sh", "-c", loop])
+    assert code != 0, out
+    assert elapsed < 30, elapsed
+    assert 3 <= out.count("fetched") < 8, out
+    records = audit(audit_dir, cid)
+    [limits] = events(records, "budget")
+    assert limits["limits"]["rates"]["metered_domains"] == [{"domain": ALLOWED_NAME, "per_connection": 10}]
+    [breach] = events(records, "watchdog.breach")
+    assert breach["limit"] == "budget" and breach["action"] == "kill" and breach["unit"] == "units", breach
+    assert breach["allowed"] == 25 and breach["used"] > 25
+    [usage] = [u for u in events(records, "budget.usage") if u["final"]]
+    assert usage["breach"] == "budget"
+    metered = usage["metered_connections"][ALLOWED_NAME]
+    assert 3 <= metered <= usage["connections"], usage
+    assert usage["cost"] >= 11 * metered
+
+
+def test_a_connection_to_an_address_is_not_metered_by_name(ward, world, audit_dir, metered_policy_dir):
+    """Only addresses DNS gave for the metered name are metered."""
+    world.join(ward.bundle)
+    budget(ward.bundle, budget=25)
+    ward.bundle.config["annotations"]["run.ward.egress"] = f"{ALLOWED_V4}:80"
+    script = "; ".join([f"timeout 5 wget -q -O /dev/null {url(ALLOWED_V4)}"] * 4)
+    code, out, cid, elapsed = timed_run(ward, ["sh", "-c", script])
+    assert code == 0, out
+    records = audit(audit_dir, cid)
+    assert not events(records, "watchdog.breach")
+    [usage] = events(records, "budget.usage")
+    assert usage["metered_connections"] == {ALLOWED_NAME: 0} and usage["connections"] >= 4
+
+
+# --- budget.usage records while the container runs ---------------------------
+
+
+def test_usage_is_recorded_every_usage_record_interval(ward, conf, audit_dir):
+    conf.write_text(conf.read_text() + "usage_record_interval = 1\n")
+    budget(ward.bundle, timeout="5m")
+    code, out, cid, elapsed = timed_run(ward, ["sleep", "3.5"])
+    assert code == 0, out
+    usages = events(audit(audit_dir, cid), "budget.usage")
+    running = [u for u in usages if not u["final"]]
+    assert 2 <= len(running) <= 6, usages
+    assert usages[-1]["final"] is True and sum(u["final"] for u in usages) == 1
+    walls = [u["wall_seconds"] for u in usages]
+    assert walls == sorted(walls) and walls[-1] >= 3
+    assert all(u["breach"] is None and u["blocked"] is False for u in usages)
+
+
+def test_by_default_only_the_final_usage_is_recorded_in_a_short_run(ward, conf, audit_dir):
+    budget(ward.bundle, timeout="5m")
+    code, out, cid, elapsed = timed_run(ward, ["sleep", "1.5"])
+    assert code == 0, out
+    [usage] = events(audit(audit_dir, cid), "budget.usage")
+    assert usage["final"] is True

@@ -1,13 +1,15 @@
 /* Budgets: the policy's defaults apply when a container asks for nothing,
  * annotations change them up to the maxima and no further, malformed
  * values are refused naming the annotation, the cost is charged at the
- * policy's rates, budget_check names the limit gone over, and usage.json
- * reads back what was written. */
+ * policy's rates (metered domains too), budget_check names the limit gone
+ * over, usage.json reads back what was written, and ward.conf's
+ * usage_record_interval (the supervisor's budget.usage records) parses. */
 #include "config.h"
 #include "harness.h"
 #include "budget.h"
 #include "cleanup.h"
 #include "usage.h"
+#include "ward_conf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +210,88 @@ TEST (cost_is_charged_at_the_rates)
   CHECK (budget_cost_millis (&rates, &huge) == UINT64_MAX);
 }
 
+TEST (metered_connections_cost_their_domains_rate_on_top)
+{
+  struct budget_rates rates = { .connection = 1, .metered_count = 2 };
+  snprintf (rates.metered[0].domain, sizeof rates.metered[0].domain, "api.example.com");
+  rates.metered[0].per_connection = 10;
+  snprintf (rates.metered[1].domain, sizeof rates.metered[1].domain, "*.models.example");
+  rates.metered[1].per_connection = 3;
+  /* 5 connections, 2 of them to api.example.com and 1 to a model host:
+   * 5 × 1 + 2 × 10 + 1 × 3. */
+  struct budget_usage u = { .connections = 5, .metered_connections = { 2, 1 } };
+  CHECK_INT_EQ (budget_cost_millis (&rates, &u), 28000);
+  /* A counter past the policy's domains costs nothing. */
+  u.metered_connections[2] = 100;
+  CHECK_INT_EQ (budget_cost_millis (&rates, &u), 28000);
+
+  CHECK_INT_EQ (budget_metered_index (&rates, "api.example.com"), 0);
+  CHECK_INT_EQ (budget_metered_index (&rates, "API.Example.com."), 0);
+  CHECK_INT_EQ (budget_metered_index (&rates, "www.api.example.com"), -1);
+  CHECK_INT_EQ (budget_metered_index (&rates, "eu.models.example"), 1);
+  CHECK_INT_EQ (budget_metered_index (&rates, "models.example"), -1);
+  CHECK_INT_EQ (budget_metered_index (&rates, "badmodels.example"), -1);
+  CHECK_INT_EQ (budget_metered_index (&rates, NULL), -1);
+
+  /* Over the cap through metered connections alone: a breach of the budget. */
+  struct budget b;
+  REQUIRE (resolve (NULL, &b, NULL) == NULL);
+  b.rates = rates;
+  b.units = 25;
+  CHECK_INT_EQ (budget_check (&b, &u), BUDGET_COST);
+  u.metered_connections[0] = 1; /* 5 + 10 + 3 */
+  CHECK_INT_EQ (budget_check (&b, &u), BUDGET_WITHIN);
+
+  char *json = NULL;
+  struct ward_error *err = NULL;
+  REQUIRE (budget_to_json (&b, &json, &err) == 0);
+  CHECK (strstr (json,
+                 "\"metered_domains\":[{\"domain\":\"api.example.com\",\"per_connection\":10},"
+                 "{\"domain\":\"*.models.example\",\"per_connection\":3}]")
+         != NULL);
+  free (json);
+}
+
+TEST (metered_domains_come_from_the_policy)
+{
+  struct policy *p = load ("agent-default");
+  REQUIRE (p);
+  p->watchdog_budget.metered_count = 1;
+  snprintf (p->watchdog_budget.metered[0].domain, sizeof p->watchdog_budget.metered[0].domain,
+            "api.example.com");
+  p->watchdog_budget.metered[0].per_connection = 7;
+  struct budget b;
+  char *message = resolve (p, &b, NULL);
+  CHECK_STR_EQ (message, NULL);
+  CHECK_INT_EQ (b.rates.metered_count, 1);
+  CHECK_STR_EQ (b.rates.metered[0].domain, "api.example.com");
+  CHECK_INT_EQ (b.rates.metered[0].per_connection, 7);
+  free (message);
+  policy_free (p);
+}
+
+TEST (ward_conf_usage_record_interval)
+{
+  struct ward_conf *conf = NULL;
+  struct ward_error *err = NULL;
+  REQUIRE (ward_conf_parse ("ward.conf", "", &conf, &err) == 0);
+  CHECK_INT_EQ (conf->usage_record_interval, 60);
+  ward_conf_free (conf);
+  REQUIRE (ward_conf_parse ("ward.conf", "usage_record_interval = 5\n", &conf, &err) == 0);
+  CHECK_INT_EQ (conf->usage_record_interval, 5);
+  ward_conf_free (conf);
+  REQUIRE (ward_conf_parse ("ward.conf", "usage_record_interval = 2m\n", &conf, &err) == 0);
+  CHECK_INT_EQ (conf->usage_record_interval, 120);
+  ward_conf_free (conf);
+  REQUIRE (ward_conf_parse ("ward.conf", "usage_record_interval = 0\n", &conf, &err) == 0);
+  CHECK_INT_EQ (conf->usage_record_interval, 0);
+  ward_conf_free (conf);
+  CHECK (ward_conf_parse ("ward.conf", "\nusage_record_interval = often\n", &conf, &err) < 0);
+  CHECK_STR_EQ (err ? err->message : NULL,
+                "ward.conf:2: usage_record_interval: expected seconds or a duration (60, 5m), got \"often\"");
+  ward_error_free (&err);
+}
+
 TEST (check_names_the_limit_gone_over)
 {
   struct budget b;
@@ -351,6 +435,9 @@ static const struct harness_test tests[] = {
   TEST_ENTRY (malformed_values_are_refused),
   TEST_ENTRY (without_a_policy_limits_are_unlimited_unless_asked),
   TEST_ENTRY (cost_is_charged_at_the_rates),
+  TEST_ENTRY (metered_connections_cost_their_domains_rate_on_top),
+  TEST_ENTRY (metered_domains_come_from_the_policy),
+  TEST_ENTRY (ward_conf_usage_record_interval),
   TEST_ENTRY (check_names_the_limit_gone_over),
   TEST_ENTRY (renders_as_json),
   TEST_ENTRY (formats_durations_and_sizes_as_profiles_do),

@@ -203,6 +203,34 @@ TEST (counters_are_read_from_the_listing)
   ward_error_free (&err);
 }
 
+TEST (metered_domains_get_a_set_pair_and_a_counter_each)
+{
+  struct egress_nft_options options;
+  egress_nft_options_init (&options);
+  options.metered_count = 2;
+  char *script = render ("api.example.com:443", &options);
+  CHECK (strstr (script,
+                 "\tcounter metered_1 {\n\t}\n\tset metered4_1 {\n\t\ttype ipv4_addr\n\t}\n"
+                 "\tset metered6_1 {\n\t\ttype ipv6_addr\n\t}\n")
+         != NULL);
+  const char *rule = strstr (
+      script,
+      "\t\tip daddr @metered4_0 meta l4proto { tcp, udp } ct state new counter name \"metered_0\"\n"
+      "\t\tip6 daddr @metered6_0 meta l4proto { tcp, udp } ct state new counter name \"metered_0\"\n");
+  /* In the accounting chain, after the loopback returns. */
+  CHECK (rule && rule > strstr (script, "chain account_out"));
+  free (script);
+  struct egress_nft_counters c;
+  struct ward_error *err = NULL;
+  const char *text = "table inet ward {\n\tcounter bytes_out {\n\t\tpackets 3 bytes 180\n\t}\n"
+                     "\tcounter bytes_in {\n\t\tpackets 2 bytes 4096\n\t}\n"
+                     "\tcounter connections {\n\t\tpackets 4 bytes 240\n\t}\n"
+                     "\tcounter metered_1 {\n\t\tpackets 3 bytes 180\n\t}\n}\n";
+  CHECK (egress_nft_parse_counters (text, &c, &err) == 0);
+  CHECK (c.connections == 4 && c.metered[0] == 0 && c.metered[1] == 3);
+  ward_error_free (&err);
+}
+
 TEST (any_port_entries_go_to_the_any_sets)
 {
   struct egress_nft_options options;
@@ -530,6 +558,43 @@ live_allowlist_body (void)
   egress_nft_close (nft);
 }
 
+/* New flows to a metered address count in its counter, and in
+ * connections; others only in connections. */
+static void
+live_metered_body (void)
+{
+  if (!enter_test_world ())
+    return;
+  struct egress_nft_options options;
+  egress_nft_options_init (&options);
+  options.metered_count = 1;
+  struct egress_nft *nft = install ("192.0.2.9:80, 203.0.113.0/24", &options);
+  REQUIRE (nft);
+  struct ward_error *err = NULL;
+  uint8_t metered[4] = { 192, 0, 2, 9 };
+  CHECK (egress_nft_meter_address (nft, 0, AF_INET, metered, &err) == 0);
+  /* Again: remembered, no second element (which would fail nothing either). */
+  CHECK (egress_nft_meter_address (nft, 0, AF_INET, metered, &err) == 0);
+  CHECK (egress_nft_meter_address (nft, 1, AF_INET, metered, &err) < 0);
+  ward_error_free (&err);
+  struct egress_nft_counters before;
+  CHECK (egress_nft_read_counters (nft, &before, &err) == 0);
+  CHECK_ATTEMPT (IPPROTO_TCP, "192.0.2.9", 80, SENT);
+  CHECK_ATTEMPT (IPPROTO_TCP, "203.0.113.50", 80, SENT);
+  struct egress_nft_counters after;
+  CHECK (egress_nft_read_counters (nft, &after, &err) == 0);
+  /* A SYN retransmitted is still a packet of a new flow: at least one each. */
+  CHECK (after.metered[0] - before.metered[0] >= 1);
+  CHECK (after.connections - before.connections > after.metered[0] - before.metered[0]);
+  ward_error_free (&err);
+  egress_nft_close (nft);
+}
+
+TEST (live_metered_addresses_count_their_connections)
+{
+  RUN_IN_CHILD (live_metered_body);
+}
+
 TEST (live_allowlist_lets_through_only_what_it_names)
 {
   RUN_IN_CHILD (live_allowlist_body);
@@ -840,12 +905,14 @@ static const struct harness_test tests[] = {
   TEST_ENTRY (renders_the_whole_ruleset),
   TEST_ENTRY (a_connect_rate_rejects_the_excess_before_the_allowlist),
   TEST_ENTRY (counters_are_read_from_the_listing),
+  TEST_ENTRY (metered_domains_get_a_set_pair_and_a_counter_each),
   TEST_ENTRY (any_port_entries_go_to_the_any_sets),
   TEST_ENTRY (nested_entries_are_left_out),
   TEST_ENTRY (block_options_choose_the_ranges),
   TEST_ENTRY (disabled_means_loopback_only),
   TEST_ENTRY (resolved_elements_replace_any_older_timeout),
   TEST_ENTRY (live_allowlist_lets_through_only_what_it_names),
+  TEST_ENTRY (live_metered_addresses_count_their_connections),
   TEST_ENTRY (live_disabled_refuses_everything_but_loopback),
   TEST_ENTRY (live_dns_goes_to_the_proxy),
   TEST_ENTRY (live_resolved_addresses_open_for_their_rule_only),

@@ -432,8 +432,56 @@ TEST (bad_fields_are_refused_with_positions)
       "agent-default.json: name: invalid profile name \"Agent_Default\" (expected [a-z0-9-]+) at %P");
   CHECK_VARIANT ("\"writablePaths\": [", "\"writablePaths\": [@\"scratch\", ",
                  "agent-default.json: landlock.writablePaths[0]: \"scratch\" is not an absolute path at %P");
+  CHECK_VARIANT ("\"meteredDomains\": []",
+                 "\"meteredDomains\": [{\"domain\": @\"API.example.com\", \"perConnection\": 5}]",
+                 "agent-default.json: watchdog.budget.rates.meteredDomains[0].domain: invalid domain "
+                 "\"API.example.com\" (expected e.g. api.example.com or *.example.com, lowercase) at %P");
+  CHECK_VARIANT ("\"meteredDomains\": []",
+                 "\"meteredDomains\": [{\"domain\": \"*.example.com\", \"cost\": @5}]",
+                 "agent-default.json: watchdog.budget.rates.meteredDomains[0].cost: unknown field at %P");
+  CHECK_VARIANT ("\"meteredDomains\": []", "\"meteredDomains\": [@{\"domain\": \"a.example.com\"}]",
+                 "agent-default.json: watchdog.budget.rates.meteredDomains[0].perConnection: required field "
+                 "is missing");
+  CHECK_VARIANT ("\"connection\": 1,\n        \"meteredDomains\": []", "\"connection\": 1@",
+                 "agent-default.json: watchdog.budget.rates.meteredDomains: required field is missing");
   CHECK_STRICT_VARIANT ("\"uid\": 65534", "\"uid\": @0",
                         "agent-strict.json: user.uid: must not be 0 when user.forceNonRoot is true at %P");
+}
+
+TEST (metered_domains_parse_and_render)
+{
+  char path[512];
+  snprintf (path, sizeof path, "%s/agent-default.json", tree_dir ());
+  char *text = read_text (path);
+  REQUIRE (text);
+  const char *from = "\"meteredDomains\": []";
+  char *at = strstr (text, from);
+  REQUIRE (at);
+  char *variant = NULL;
+  if (asprintf (&variant,
+                "%.*s\"meteredDomains\": [{\"domain\": \"api.example.com\", \"perConnection\": 5}, "
+                "{\"domain\": \"*.models.example\", \"perConnection\": 0}]%s",
+                (int)(at - text), text, at + strlen (from))
+      < 0)
+    abort ();
+  struct policy *p = NULL, *again = NULL;
+  struct ward_error *err = NULL;
+  REQUIRE (policy_parse (tree_dir (), "agent-default.json", variant, strlen (variant), &p, &err) == 0);
+  CHECK_INT_EQ (p->watchdog_budget.metered_count, 2);
+  CHECK_STR_EQ (p->watchdog_budget.metered[0].domain, "api.example.com");
+  CHECK_INT_EQ (p->watchdog_budget.metered[0].per_connection, 5);
+  CHECK_STR_EQ (p->watchdog_budget.metered[1].domain, "*.models.example");
+  char *json = NULL;
+  REQUIRE (policy_to_json (p, &json, &err) == 0);
+  CHECK (strstr (json, "\"domain\": \"api.example.com\"") != NULL);
+  REQUIRE (policy_parse (tree_dir (), "agent-default.json", json, strlen (json), &again, &err) == 0);
+  CHECK_INT_EQ (again->watchdog_budget.metered_count, 2);
+  CHECK_STR_EQ (again->watchdog_budget.metered[1].domain, "*.models.example");
+  policy_free (again);
+  policy_free (p);
+  free (json);
+  free (variant);
+  free (text);
 }
 
 static void
@@ -466,6 +514,7 @@ static const struct harness_test tests[] = {
   TEST_ENTRY (names_are_checked),
   TEST_ENTRY (policy_directory_follows_the_environment),
   TEST_ENTRY (bad_fields_are_refused_with_positions),
+  TEST_ENTRY (metered_domains_parse_and_render),
   TEST_ENTRY (cleanup),
 };
 
