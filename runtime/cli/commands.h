@@ -38,5 +38,6 @@ command_fn cmd_exec;
 command_fn cmd_policy;
 command_fn cmd_audit;
 command_fn cmd_top;
+command_fn cmd_verify;
 
 #endif

@@ -23,6 +23,7 @@ static const struct command commands[] = {
   { "resume", cmd_resume }, { "ps", cmd_ps },       { "update", cmd_update },
   { "events", cmd_events }, { "exec", cmd_exec },   { "features", cmd_features },
   { "policy", cmd_policy }, { "audit", cmd_audit }, { "top", cmd_top },
+  { "verify", cmd_verify },
 };
 
 static void
@@ -50,6 +51,7 @@ print_usage (FILE *out)
          "  policy   list and show the policy profiles (list, show NAME)\n"
          "  audit    print a container's audit log (--follow, --json, --since T)\n"
          "  top      watch the running containers' budgets (--once: one frame)\n"
+         "  verify   try to break out of the sandbox a policy gives, and report\n"
          "  spec     write a default config.json\n"
          "\n"
          "Global options:\n"
