@@ -404,6 +404,24 @@ static const char *const all_probes[] = {
   "nft-flush",
 };
 
+/* What the policy grants is not a hole: verify checks that the policy
+ * enforces what it claims (agent-dev claims a writable root). */
+static void
+judge_by_policy (struct verify_run *v)
+{
+  const char *name = v->request->policy ? v->request->policy : v->conf->default_policy;
+  struct policy *policy = NULL;
+  struct ward_error *ignored = NULL;
+  if (strcmp (name, WARD_UNCONFINED) == 0
+      || policy_load (container_policy_directory (v->conf), name, &policy, &ignored) < 0)
+    {
+      ward_error_free (&ignored);
+      return;
+    }
+  verify_results_judge_by_policy (&v->results, policy);
+  policy_free (policy);
+}
+
 static int
 run_first_container (struct verify_run *v, struct ward_error **err)
 {
@@ -546,6 +564,7 @@ verify (struct verify_run *v, struct ward_error **err)
   if (run_second_container (v, err) < 0)
     return -1;
   delete_container (&v->bundle, v->ids[1]);
+  judge_by_policy (v);
   verify_results_check_audit (&v->results, v->conf->audit_dir ? v->conf->audit_dir : WARD_AUDIT_DIR_DEFAULT);
   verify_results_sort (&v->results);
   struct verify_summary summary = { .policy = policy, .netns = v->netns, .note = v->note };
@@ -568,6 +587,9 @@ cmd_verify (struct global_options *global, int argc, char **argv, struct ward_er
   int first = options_parse ("verify", argc, argv, "", verify_options_table, verify_option, &r, err);
   if (first < 0 || options_expect_operands ("verify", argc, argv, first, 0, "verify [options]", err) < 0)
     return -1;
+  /* A reader that goes away (`| head`) must not kill us before the
+   * clean-up below: the write fails instead. */
+  signal (SIGPIPE, SIG_IGN);
   struct verify_run v = { .request = &r };
   int ret = verify (&v, err);
   /* Whatever happened: no container, no state, no bundle left behind. */

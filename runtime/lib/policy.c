@@ -603,6 +603,30 @@ read_landlock (const struct reader *r, const struct json_value *root, struct pol
       : 0;
 }
 
+/* Probe names, as ward-probe spells them. */
+static int
+check_probe_name (const struct reader *r, const struct json_value *item, const char *path, const char *text,
+                  void *ctx)
+{
+  (void)ctx;
+  if (!policy_name_valid (text))
+    return field_error (r->doc, item, path, r->err, "\"%s\" is not a probe name", text);
+  return 0;
+}
+
+static int
+read_verify (const struct reader *r, const struct json_value *root, struct policy *p)
+{
+  static const char *const keys[] = { "accept", NULL };
+  const struct json_value *o;
+  return read_object (r, root, "", "verify", keys, &o) < 0
+          || read_list (r, o, "verify", "accept", check_probe_name, NULL, &p->verify_accept,
+                        &p->verify_accept_count)
+              < 0
+      ? -1
+      : 0;
+}
+
 static int
 read_egress (const struct reader *r, const struct json_value *root, struct policy *p)
 {
@@ -786,6 +810,7 @@ static const char *const top_keys[] = { "name",
                                         "landlock",
                                         "egress",
                                         "watchdog",
+                                        "verify",
                                         NULL };
 
 static int
@@ -836,6 +861,7 @@ read_policy (const struct reader *r, const struct json_value *root, const char *
               < 0
           || read_rlimits (r, root, p) < 0 || read_resources (r, root, p) < 0 || read_lsm (r, root, p) < 0
           || read_landlock (r, root, p) < 0 || read_egress (r, root, p) < 0 || read_watchdog (r, root, p) < 0
+          || read_verify (r, root, p) < 0
       ? -1
       : 0;
 }
@@ -905,6 +931,7 @@ policy_free (struct policy *p)
   string_array_free (p->readonly_paths);
   string_array_free (p->forbidden_bind_sources);
   string_array_free (p->engine_bind_sources);
+  string_array_free (p->verify_accept);
   free (p->seccomp);
   free (p->seccomp_path);
   free (p->rlimits);

@@ -176,6 +176,11 @@ struct policy
   struct policy_limit watchdog_connect_rate; /* new outbound connections a minute */
   struct policy_budget watchdog_budget;
   enum policy_breach watchdog_on_breach;
+
+  /* `ward verify` probes whose escape this profile grants by design
+   * (agent-dev's writable root): reported as allowed, not as holes. */
+  char **verify_accept;
+  size_t verify_accept_count;
   uint64_t watchdog_grace; /* seconds between SIGTERM and the breach action */
 };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* The host's own network namespace: the one init lives in. */
@@ -276,6 +277,16 @@ merge_rlimit (struct merge *m, struct spec_process *p, const struct policy_rlimi
               after, (unsigned long long)limit->value);
       return;
     }
+  /* The config sets none, so the process inherits ward's: only lowered,
+   * never raised to the policy's value (that would loosen, and fails
+   * without CAP_SYS_RESOURCE). */
+  struct rlimit inherited = { RLIM_INFINITY, RLIM_INFINITY };
+  getrlimit (limit->resource, &inherited);
+  if (inherited.rlim_max != RLIM_INFINITY && inherited.rlim_max <= limit->value)
+    return;
+  uint64_t soft = inherited.rlim_cur != RLIM_INFINITY && inherited.rlim_cur < limit->value
+      ? inherited.rlim_cur
+      : limit->value;
   struct spec_rlimit *grown = realloc (p->rlimits, (p->rlimits_count + 1) * sizeof *grown);
   char *type_copy = strdup (type);
   if (grown == NULL || type_copy == NULL)
@@ -288,8 +299,11 @@ merge_rlimit (struct merge *m, struct spec_process *p, const struct policy_rlimi
     }
   p->rlimits = grown;
   p->rlimits[p->rlimits_count++]
-      = (struct spec_rlimit){ .type = type_copy, .hard = limit->value, .soft = limit->value };
-  record (m, MERGE_CHANGED, field, NULL, after, "added: soft and hard %s (policy maximum)", after);
+      = (struct spec_rlimit){ .type = type_copy, .hard = limit->value, .soft = soft };
+  snprintf (after, sizeof after, "soft %llu, hard %llu", (unsigned long long)soft,
+            (unsigned long long)limit->value);
+  record (m, MERGE_CHANGED, field, NULL, after, "added: %s (policy maximum %llu)", after,
+          (unsigned long long)limit->value);
 }
 
 static void

@@ -201,6 +201,10 @@ write_policy (struct json_writer *w, const struct policy *p)
   jw_key_string (w, "onBreach", policy_breach_choices[p->watchdog_on_breach == POLICY_BREACH_KILL ? 0 : 1]);
   write_duration (w, "grace", p->watchdog_grace);
   jw_end_object (w);
+  jw_key (w, "verify");
+  jw_begin_object (w);
+  write_strings (w, "accept", p->verify_accept, p->verify_accept_count);
+  jw_end_object (w);
   jw_end_object (w);
 }
 

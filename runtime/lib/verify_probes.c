@@ -2,9 +2,11 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "verify_probes.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,10 +236,48 @@ verify_results_check_audit (struct verify_results *r, const char *audit_dir)
     }
 }
 
+/* Every "CapXxx=hex" of the capabilities probe within the policy's maximum? */
+static bool
+capabilities_within (const char *detail, uint64_t allowed)
+{
+  for (const char *p = strstr (detail, "Cap"); p; p = strstr (p + 3, "Cap"))
+    {
+      const char *equals = strchr (p, '=');
+      if (equals == NULL)
+        return false;
+      uint64_t held = strtoull (equals + 1, NULL, 16);
+      if (held & ~allowed)
+        return false;
+    }
+  return true;
+}
+
+void
+verify_results_judge_by_policy (struct verify_results *r, const struct policy *policy)
+{
+  for (size_t i = 0; policy && i < r->count; i++)
+    {
+      struct verify_result *res = &r->items[i];
+      bool accepted = false;
+      for (size_t k = 0; k < policy->verify_accept_count; k++)
+        accepted |= strcmp (res->probe, policy->verify_accept[k]) == 0;
+      if (res->outcome != VERIFY_ESCAPED || !accepted)
+        continue;
+      /* Accepting capabilities means those of the maximum, no others. */
+      if (strcmp (res->probe, "capabilities") == 0
+          && (res->detail == NULL || !capabilities_within (res->detail, policy->capabilities_mask)))
+        continue;
+      res->outcome = VERIFY_ALLOWED;
+    }
+}
+
 static int
 rank (const struct verify_result *res)
 {
-  return res->outcome == VERIFY_ESCAPED ? 0 : res->outcome == VERIFY_ERROR ? 1 : 2;
+  return res->outcome == VERIFY_ESCAPED ? 0
+      : res->outcome == VERIFY_ERROR    ? 1
+      : res->outcome == VERIFY_ALLOWED  ? 2
+                                        : 3;
 }
 
 void
@@ -258,7 +298,7 @@ bool
 verify_results_all_contained (const struct verify_results *r)
 {
   for (size_t i = 0; i < r->count; i++)
-    if (r->items[i].outcome != VERIFY_CONTAINED)
+    if (r->items[i].outcome != VERIFY_CONTAINED && r->items[i].outcome != VERIFY_ALLOWED)
       return false;
   return r->count > 0;
 }
@@ -283,7 +323,10 @@ verify_results_free (struct verify_results *r)
 const char *
 verify_outcome_name (enum verify_outcome o)
 {
-  return o == VERIFY_CONTAINED ? "contained" : o == VERIFY_ESCAPED ? "escaped" : "error";
+  return o == VERIFY_CONTAINED ? "contained"
+      : o == VERIFY_ESCAPED    ? "escaped"
+      : o == VERIFY_ALLOWED    ? "allowed"
+                               : "error";
 }
 
 const char *
@@ -295,5 +338,8 @@ verify_audit_name (enum verify_audit a)
 const char *
 verify_verdict (const struct verify_result *res)
 {
-  return res->outcome == VERIFY_CONTAINED ? "contained" : res->outcome == VERIFY_ESCAPED ? "HOLE" : "ERROR";
+  return res->outcome == VERIFY_CONTAINED ? "contained"
+      : res->outcome == VERIFY_ALLOWED    ? "allowed"
+      : res->outcome == VERIFY_ESCAPED    ? "HOLE"
+                                          : "ERROR";
 }

@@ -15,6 +15,7 @@ enum verify_outcome
   VERIFY_CONTAINED,
   VERIFY_ESCAPED,
   VERIFY_ERROR,
+  VERIFY_ALLOWED, /* it got through, and the policy says it may (agent-dev's writable root) */
 };
 
 enum verify_audit
@@ -59,6 +60,12 @@ int verify_results_read_output (struct verify_results *r, const char *container,
  * name, egress.refused for an address. */
 void verify_result_expect_target_audit (struct verify_result *res, const char *host, bool is_name);
 
+struct policy;
+/* An escape the profile accepts by design (its verify.accept, e.g.
+ * agent-dev's writable root) becomes VERIFY_ALLOWED, not a hole; accepted
+ * capabilities must still lie within the profile's maximum. */
+void verify_results_judge_by_policy (struct verify_results *r, const struct policy *policy);
+
 /* Look each result's record up in `audit_dir`/<container>.jsonl. */
 void verify_results_check_audit (struct verify_results *r, const char *audit_dir);
 
@@ -71,7 +78,7 @@ void verify_results_free (struct verify_results *r);
 
 const char *verify_outcome_name (enum verify_outcome o);
 const char *verify_audit_name (enum verify_audit a);
-/* "contained", "HOLE" or "ERROR". */
+/* "contained", "allowed", "HOLE" or "ERROR". */
 const char *verify_verdict (const struct verify_result *res);
 
 #endif

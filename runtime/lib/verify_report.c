@@ -1,5 +1,6 @@
 /* verify's report: see verify_report.h. */
 #include "config.h"
+#include <ctype.h>
 #include "verify_report.h"
 
 #include <errno.h>
@@ -115,10 +116,12 @@ verify_report_json (FILE *out, const struct verify_summary *s, const struct veri
         jw_bool (w, res->audited == VERIFY_AUDIT_FOUND);
       if (res->audit_event)
         jw_key_string (w, "audit_event", res->audit_event);
-      jw_key_string (w, "verdict",
-                     res->outcome == VERIFY_CONTAINED     ? "contained"
-                         : res->outcome == VERIFY_ESCAPED ? "hole"
-                                                          : "error");
+      /* The table's verdict, in lower case for machines. */
+      char verdict[16];
+      snprintf (verdict, sizeof verdict, "%s", verify_verdict (res));
+      for (char *c = verdict; *c; c++)
+        *c = (char)tolower ((unsigned char)*c);
+      jw_key_string (w, "verdict", verdict);
       jw_key_string (w, "container", res->container);
       jw_end_object (w);
     }

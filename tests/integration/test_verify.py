@@ -109,6 +109,20 @@ def test_the_shipped_policies_contain_every_probe(ward, world, audit_dir, policy
     assert_no_verify_leftovers()
 
 
+def test_agent_dev_holds_and_what_it_grants_is_shown_as_allowed(ward, world):
+    """agent-dev is for trusted code: its writable root and small capability
+    set are escapes it accepts by design (verify.accept), shown as
+    "allowed"; everything else is contained, so verify passes."""
+    code, out, err = verify(ward, world, "--policy", "agent-dev", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["holes"] == 0, (out, err)
+    verdicts = {name: probe["verdict"] for name, probe in by_probe(report).items()}
+    assert {name for name, v in verdicts.items() if v == "allowed"} == {
+        "readonly-root", "write-outside-scratch", "persist", "capabilities"}
+    assert all(v in ("contained", "allowed") for v in verdicts.values()), verdicts
+    assert_no_verify_leftovers()
+
+
 def test_a_weakened_policy_reports_its_holes_first(ward, weak_world):
     code, out, err = verify(ward, weak_world, "--policy", "weak")
     assert code == 1, (out, err)
