@@ -310,12 +310,22 @@ def podman_engine(engine_image_archive):  # noqa: F811 (the imported fixture)
     new_cgroup_dirs = created_cgroup_dirs(cgroup_parent)
     workdir = Path(tempfile.mkdtemp(prefix="ward-podman-"))
     runtime = Podman(workdir, cgroup_parent)
+    # ward keeps compiled seccomp programs beside the containers; in the
+    # default root, what these tests made is theirs to remove.
+    state_root_existed, cache_existed = STATE_ROOT.exists(), (STATE_ROOT / "@cache").exists()
     try:
         loaded = runtime.ok("load", "-i", engine_image_archive.archive, timeout=120)
         assert engine_image_archive.name in loaded, loaded
         yield runtime
     finally:
         problems = tear_down(runtime, new_cgroup_dirs)
+        if not cache_existed:
+            shutil.rmtree(STATE_ROOT / "@cache", ignore_errors=True)
+        if not state_root_existed:
+            try:
+                STATE_ROOT.rmdir()
+            except OSError:
+                pass
         assert not problems, "left behind by the Podman tests:\n" + "\n".join(problems)
 
 
