@@ -77,6 +77,32 @@ init_exited (const struct watchdog *w)
   return poll (&p, 1, 0) > 0;
 }
 
+/* Does any hierarchy of `theirs` (a /proc/PID/cgroup text) still name the
+ * cgroup we are in?  Then the init has not moved into its own yet (ward
+ * clones it into its cgroup2 directory and it joins the v1 ones itself,
+ * while we already run): measuring or killing "its" cgroup now would hit
+ * ward's, and everything else in it. */
+static bool
+shares_our_cgroup (const char *theirs)
+{
+  cleanup_free char *ours = NULL;
+  if (fs_read_file ("/proc/self/cgroup", &ours, NULL, NULL) < 0)
+    return true; /* cannot tell: do not trust it */
+  for (const char *line = ours; *line;)
+    {
+      size_t length = strcspn (line, "\n");
+      for (const char *other = theirs; *other;)
+        {
+          size_t other_length = strcspn (other, "\n");
+          if (other_length == length && strncmp (other, line, length) == 0)
+            return true;
+          other += other_length + (other[other_length] == '\n');
+        }
+      line += length + (line[length] == '\n');
+    }
+  return false;
+}
+
 static void
 refresh_cgroup (struct watchdog *w)
 {
@@ -86,6 +112,8 @@ refresh_cgroup (struct watchdog *w)
   if (fs_read_file (path, &text, NULL, NULL) < 0)
     return;
   if (w->cgroup_text && strcmp (text, w->cgroup_text) == 0)
+    return;
+  if (shares_our_cgroup (text))
     return;
   struct ward_error *err = NULL;
   cgroup_clear (&w->cgroup);
