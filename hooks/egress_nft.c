@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netlink.h>
-#include <nftables/libnftables.h>
+#include "nft_library.h"
 #include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -42,6 +42,7 @@ struct metered_element
 
 struct egress_nft
 {
+  const struct nft_library *lib;
   struct nft_ctx *ctx;
   bool installed;
   bool has_names;
@@ -420,7 +421,7 @@ egress_nft_render_resolved (const struct egress_rule *rule, int family, const vo
 static int
 fail_with_nft_error (struct egress_nft *nft, struct ward_error **err, const char *what)
 {
-  const char *buffer = nft_ctx_get_error_buffer (nft->ctx);
+  const char *buffer = nft->lib->ctx_get_error_buffer (nft->ctx);
   size_t first = strcspn (buffer, "\n");
   const char *message = strstr (buffer, "Error: ");
   if (message == NULL || message > buffer + first)
@@ -460,7 +461,7 @@ run_script (struct egress_nft *nft, const char *script, const char *what, struct
     }
   char path[64];
   snprintf (path, sizeof path, "/proc/self/fd/%d", fd);
-  if (nft_run_cmd_from_filename (nft->ctx, path) != 0)
+  if (nft->lib->run_cmd_from_filename (nft->ctx, path) != 0)
     return fail_with_nft_error (nft, err, what);
   return 0;
 }
@@ -471,7 +472,7 @@ run_script (struct egress_nft *nft, const char *script, const char *what, struct
 static int
 run_buffer (struct egress_nft *nft, const char *script, const char *what, struct ward_error **err)
 {
-  return nft_run_cmd_from_buffer (nft->ctx, script) == 0 ? 0 : fail_with_nft_error (nft, err, what);
+  return nft->lib->run_cmd_from_buffer (nft->ctx, script) == 0 ? 0 : fail_with_nft_error (nft, err, what);
 }
 
 int
@@ -481,7 +482,7 @@ egress_nft_run (struct egress_nft *nft, const char *script, char **output, struc
     *output = NULL;
   if (run_script (nft, script, "nftables", err) < 0)
     return -1;
-  const char *printed = nft_ctx_get_output_buffer (nft->ctx);
+  const char *printed = nft->lib->ctx_get_output_buffer (nft->ctx);
   if (output && (*output = strdup (printed)) == NULL)
     return ward_fail (err, errno, "nftables output");
   return 0;
@@ -531,7 +532,7 @@ egress_nft_read_counters (struct egress_nft *nft, struct egress_nft_counters *ou
 {
   if (run_buffer (nft, "list counters table inet " EGRESS_NFT_TABLE, "nftables: read the counters", err) < 0)
     return -1;
-  return egress_nft_parse_counters (nft_ctx_get_output_buffer (nft->ctx), out, err);
+  return egress_nft_parse_counters (nft->lib->ctx_get_output_buffer (nft->ctx), out, err);
 }
 
 /* libmnl opens the context's socket without SOCK_CLOEXEC and libnftables
@@ -562,10 +563,14 @@ egress_nft_open (struct egress_nft **out, struct ward_error **err)
   if (probe < 0)
     return ward_fail (err, errno, "nftables: open a netfilter netlink socket");
   close (probe);
+  const struct nft_library *lib = NULL;
+  if (nft_library_get (&lib, err) < 0)
+    return ward_error_prefix (err, "nftables");
   struct egress_nft *nft = calloc (1, sizeof *nft);
   if (nft == NULL)
     return ward_fail (err, errno, "nftables");
-  nft->ctx = nft_ctx_new (NFT_CTX_DEFAULT);
+  nft->lib = lib;
+  nft->ctx = nft->lib->ctx_new (NFT_CTX_DEFAULT);
   if (nft->ctx == NULL)
     {
       free (nft);
@@ -573,7 +578,7 @@ egress_nft_open (struct egress_nft **out, struct ward_error **err)
     }
   set_cloexec_on_context_socket (probe);
   /* Buffered, so that messages end up in ward_error, not on our stderr. */
-  if (nft_ctx_buffer_error (nft->ctx) != 0 || nft_ctx_buffer_output (nft->ctx) != 0)
+  if (nft->lib->ctx_buffer_error (nft->ctx) != 0 || nft->lib->ctx_buffer_output (nft->ctx) != 0)
     {
       egress_nft_close (nft);
       return ward_fail (err, ENOMEM, "nftables: buffer the context's output");
@@ -608,7 +613,7 @@ egress_nft_close (struct egress_nft *nft)
 {
   if (nft == NULL)
     return;
-  nft_ctx_free (nft->ctx);
+  nft->lib->ctx_free (nft->ctx);
   egress_allowlist_clear (&nft->addresses);
   free (nft->resolved);
   free (nft->metered);

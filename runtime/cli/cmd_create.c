@@ -5,6 +5,7 @@
 #include "container.h"
 #include "options.h"
 #include "create_options.h"
+#include "egress_hook.h"
 
 #include <stdlib.h>
 
@@ -47,7 +48,7 @@ create_parse_option (void *ctx, int option, const char *value, struct ward_error
 int
 cmd_create (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
-  struct create_options o = { .root = global->root, .console_fd = -1 };
+  struct create_options o = { .root = global->root, .console_fd = -1, .builtin_egress_hook = ward_hook_main };
   int first = options_parse ("create", argc, argv, "b:", create_options_table, create_parse_option, &o, err);
   if (first < 0 || options_expect_operands ("create", argc, argv, first, 1, "create [options] ID", err) < 0)
     return -1;

@@ -11,6 +11,7 @@
 #include "signals.h"
 #include "terminal.h"
 #include "create_options.h"
+#include "egress_hook.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -78,7 +79,8 @@ delete_quietly (const char *root, const char *id)
 int
 cmd_run (struct global_options *global, int argc, char **argv, struct ward_error **err)
 {
-  struct run_request r = { .create = { .root = global->root, .console_fd = -1 } };
+  struct run_request r
+      = { .create = { .root = global->root, .console_fd = -1, .builtin_egress_hook = ward_hook_main } };
   int first = options_parse ("run", argc, argv, "b:d", run_options_table, run_option, &r, err);
   if (first < 0 || options_expect_operands ("run", argc, argv, first, 1, "run [options] ID", err) < 0)
     return -1;

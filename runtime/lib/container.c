@@ -336,7 +336,10 @@ start_egress_hook (struct creation *c, struct ward_error **err)
 {
   if (!c->egress_hook_planned)
     return 0;
-  return hooks_start (HOOK_CREATE_RUNTIME, &c->egress_hook, NULL, &c->egress_hook_running, err);
+  /* ward's own hook code, unless ward.conf names a hook binary to run. */
+  int (*builtin) (int, char **) = c->conf->hook_path ? NULL : c->options->builtin_egress_hook;
+  return hooks_start_builtin (HOOK_CREATE_RUNTIME, &c->egress_hook, builtin, NULL, &c->egress_hook_running,
+                              err);
 }
 
 static int

@@ -20,6 +20,9 @@ struct create_options
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  /* ward-hook's code, linked into the CLI: the egress hook runs it in a
+   * child instead of exec'ing the ward-hook binary (NULL: exec it). */
+  int (*builtin_egress_hook) (int argc, char **argv);
 };
 
 /* On success the container is "created": its init waits in its namespaces,

@@ -49,6 +49,7 @@ struct hook_child
   struct captured out, err;
   int status; /* from waitpid, once reaped */
   bool reaped;
+  int (*builtin) (int argc, char **argv); /* run instead of exec'ing hook->path */
 };
 
 /* ---------------------------------------------------------------------------
@@ -68,8 +69,8 @@ write_all_stderr (const char *text)
     }
 }
 
-static void __attribute__ ((noreturn))
-exec_hook (const struct spec_hook *hook, int stdin_fd, int stdout_fd, int stderr_fd)
+static void __attribute__ ((noreturn)) exec_hook (const struct spec_hook *hook, int (*builtin) (int, char **),
+                                                  int stdin_fd, int stdout_fd, int stderr_fd)
 {
   /* The path as argv[0] when args is absent (or empty: an empty argv
    * confuses most programs), an empty environment when env is absent: the
@@ -109,6 +110,15 @@ exec_hook (const struct spec_hook *hook, int stdin_fd, int stdout_fd, int stderr
    * and ward opens its fds CLOEXEC anyway. */
   syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
+  if (builtin)
+    {
+      /* The same program, already in memory: what exec would have loaded
+       * and what the hook would have parsed again, saved.  Our stdio
+       * buffers hold nothing of ward's (it has printed nothing yet). */
+      int status = builtin ((int)hook->args_count, (char **)args);
+      fflush (NULL);
+      _exit (status);
+    }
   execve (hook->path, args, env);
 
   int saved = errno;
@@ -207,7 +217,7 @@ start_hook (struct hook_child *child, struct ward_error **err)
 
   pid_t pid = fork ();
   if (pid == 0)
-    exec_hook (child->hook, in[0], out[1], errp[1]);
+    exec_hook (child->hook, child->builtin, in[0], out[1], errp[1]);
   int saved = errno;
   close (in[0]);
   close (out[1]);
@@ -481,6 +491,13 @@ int
 hooks_start (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
              struct hook_running **out, struct ward_error **err)
 {
+  return hooks_start_builtin (point, hook, NULL, state_json, out, err);
+}
+
+int
+hooks_start_builtin (enum spec_hook_point point, const struct spec_hook *hook, int (*builtin) (int, char **),
+                     const char *state_json, struct hook_running **out, struct ward_error **err)
+{
   struct hook_running *running = calloc (1, sizeof *running);
   char *input = strdup (state_json ? state_json : "");
   struct hook_child *child = input ? hook_child_new (point, hook, input) : NULL;
@@ -492,6 +509,7 @@ hooks_start (enum spec_hook_point point, const struct spec_hook *hook, const cha
       return ward_fail (err, ENOMEM, "%s hook %s", spec_hook_point_name (point), hook->path);
     }
   running->child = *child;
+  running->child.builtin = builtin;
   running->input = input;
   free (child);
   if (state_json == NULL)

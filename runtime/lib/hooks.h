@@ -26,6 +26,12 @@ void hooks_run_logged (const struct spec *spec, enum spec_hook_point point, cons
 struct hook_running;
 int hooks_start (enum spec_hook_point point, const struct spec_hook *hook, const char *state_json,
                  struct hook_running **out, struct ward_error **err);
+/* The same, but the child runs `builtin (args_count, args)` where it would
+ * exec hook->path (whose name still labels messages): ward's own hook. */
+int hooks_start_builtin (enum spec_hook_point point, const struct spec_hook *hook,
+                         int (*builtin) (int, char **), const char *state_json, struct hook_running **out,
+                         struct ward_error **err);
+
 /* With a NULL state_json the hook is started with an empty stdin still
  * open, and hooks_send_state() writes the state once it is known. */
 int hooks_send_state (struct hook_running *running, const char *state_json, struct ward_error **err);

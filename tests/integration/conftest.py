@@ -48,7 +48,6 @@ default_policy = unconfined
 allow_unconfined = true
 policy_dir = {policy_dir}
 audit_dir = {audit_dir}
-hook_path = {hook_path}
 """
 
 
@@ -59,7 +58,7 @@ def pytest_configure(config):
         raise pytest.UsageError(f"WARD_BINARY={WARD_BINARY} is not an executable (build ward, or point at runc)")
     # Every ward the run starts reads it, also through the engines' daemons.
     conf_dir = Path(tempfile.mkdtemp(prefix="ward-test-conf-"))
-    (conf_dir / "ward.conf").write_text(TEST_WARD_CONF.format(policy_dir=POLICY_DIR, audit_dir=conf_dir / "audit", hook_path=TOP / "ward-hook"))
+    (conf_dir / "ward.conf").write_text(TEST_WARD_CONF.format(policy_dir=POLICY_DIR, audit_dir=conf_dir / "audit"))
     os.environ["WARD_CONF"] = str(conf_dir / "ward.conf")
     os.environ.pop("WARD_POLICY_DIR", None)
     config.ward_conf_dir = conf_dir

@@ -18,7 +18,6 @@ import pytest
 from audit_doc import documented_fields, logs_in, undocumented
 from conftest import POLICY_ANNOTATION, POLICY_DIR, TOP, WARD_BINARY, wait_until
 
-HOOK = TOP / "ward-hook"
 PROBE_SOURCE = Path(__file__).parent / "probes" / "syscall_probe.c"
 DOC = TOP / "docs" / "audit.md"
 # The calls whose denials the auditor logs (runtime/lib/syscall_auditor.c).
@@ -59,7 +58,7 @@ def audit_dir(ward, tmp_path):
     """A ward.conf like test_policy's, with the audit log in tmp."""
     directory = tmp_path / "audit"
     conf = tmp_path / "ward.conf"
-    conf.write_text(f"policy_dir = {POLICY_DIR}\nhook_path = {HOOK}\naudit_dir = {directory}\n")
+    conf.write_text(f"policy_dir = {POLICY_DIR}\naudit_dir = {directory}\n")
     ward.env = {**os.environ, "WARD_CONF": str(conf)}
     return directory
 

@@ -2,7 +2,9 @@
 from ward containers in the network world (networld.py) and from the audit
 log.  Every container here runs under agent-default (annotation
 run.ward.policy) with its allowlist in the annotation run.ward.egress; ward
-injects ward-hook (hook_path: the tree's) as the first createRuntime hook."""
+injects ward-hook as the first createRuntime hook; this module names the
+tree's ward-hook binary (hook_path), so ward execs it, where the other
+modules get the same code run in a child of ward."""
 
 import json
 import os

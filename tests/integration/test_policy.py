@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import POLICY_ANNOTATION, POLICY_DIR, TOP, assert_error, container_cgroup_dirs
+from conftest import POLICY_ANNOTATION, POLICY_DIR, assert_error, container_cgroup_dirs
 
-HOOK = TOP / "ward-hook"
 PROBE_SOURCE = Path(__file__).parent / "probes" / "syscall_probe.c"
 EVERY_CAPABILITY = ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_PTRACE", "CAP_CHOWN", "CAP_SYS_MODULE"]
 
@@ -48,7 +47,7 @@ def every_capability(bundle):
 
 def write_conf(tmp_path, ward, text):
     conf = tmp_path / "ward.conf"
-    conf.write_text(text + f"\npolicy_dir = {POLICY_DIR}\nhook_path = {HOOK}\n")
+    conf.write_text(text + f"\npolicy_dir = {POLICY_DIR}\n")
     ward.env = {**os.environ, "WARD_CONF": str(conf)}
 
 
@@ -326,7 +325,7 @@ def engine_policy(ward, tmp_path):
     text["forbiddenBindSources"] = text["forbiddenBindSources"] + [str(engine)]
     text["engineBindSources"] = [f"{engine}/containers/*/*"]
     (directory / "engine-test.json").write_text(json.dumps(text))
-    (tmp_path / "ward.conf").write_text(f"default_policy = engine-test\npolicy_dir = {directory}\nhook_path = {HOOK}\n")
+    (tmp_path / "ward.conf").write_text(f"default_policy = engine-test\npolicy_dir = {directory}\n")
     ward.env = {**os.environ, "WARD_CONF": str(tmp_path / "ward.conf")}
     (engine / "containers" / "abc").mkdir(parents=True)
     return engine

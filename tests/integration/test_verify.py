@@ -14,10 +14,9 @@ import shutil
 import pytest
 
 import networld
-from conftest import POLICY_DIR, TOP
+from conftest import POLICY_DIR
 from networld import OTHER_NAME, OTHER_V4, url
 
-HOOK = TOP / "ward-hook"
 VERIFY_TIMEOUT = 60
 
 
@@ -31,7 +30,7 @@ def write_conf(ward, tmp_path, audit_dir, policy_dir):
     path.write_text(
         "allow_unconfined = true\ndefault_policy = unconfined\n"
         + networld.WARD_CONF_DNS_UPSTREAM
-        + f"audit_dir = {audit_dir}\nhook_path = {HOOK}\npolicy_dir = {policy_dir}\n"
+        + f"audit_dir = {audit_dir}\npolicy_dir = {policy_dir}\n"
     )
     ward.env = {**os.environ, "WARD_CONF": str(path)}
 

@@ -16,10 +16,9 @@ import pytest
 
 import networld
 from audit_doc import logs_in, undocumented
-from conftest import POLICY_DIR, TOP, pid_alive, wait_until
+from conftest import POLICY_DIR, pid_alive, wait_until
 from networld import ALLOWED_NAME, ALLOWED_V4, url
 
-HOOK = TOP / "ward-hook"
 POLICY = "agent-default"
 
 
@@ -44,7 +43,7 @@ def conf(ward, tmp_path, audit_dir):
     path.write_text(
         "allow_unconfined = true\ndefault_policy = unconfined\n"
         + networld.WARD_CONF_DNS_UPSTREAM
-        + f"audit_dir = {audit_dir}\nhook_path = {HOOK}\npolicy_dir = {POLICY_DIR}\n"
+        + f"audit_dir = {audit_dir}\npolicy_dir = {POLICY_DIR}\n"
     )
     ward.env = {**os.environ, "WARD_CONF": str(path)}
     return path
