@@ -5,6 +5,7 @@
  * own; its failed checks print there and come back as its exit status. */
 #include "config.h"
 #include "harness.h"
+#include "private_network.h"
 #include "dns_proxy.h"
 
 #include <arpa/inet.h>
@@ -26,58 +27,6 @@ enum
 {
   PROXY_PORT = 5300,
 };
-
-/* The loopback of a fresh network namespace is down. */
-static bool
-bring_up_loopback (void)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq ifr = { 0 };
-  strcpy (ifr.ifr_name, "lo");
-  bool ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
-  ifr.ifr_flags |= IFF_UP;
-  ok = ok && ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
-  if (fd >= 0)
-    close (fd);
-  return ok;
-}
-
-static void
-run_in_private_network_at (const char *file, int line, void (*body) (void))
-{
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      harness_check (false, file, line, "fork");
-      return;
-    }
-  if (pid == 0)
-    {
-      harness_failed_checks = 0;
-      if (unshare (CLONE_NEWNET) < 0)
-        {
-          printf ("  skipped: no network namespace (%s)\n", strerror (errno));
-          fflush (stdout);
-          _exit (errno == EPERM ? 0 : 1);
-        }
-      if (CHECK (bring_up_loopback ()))
-        body ();
-      fflush (stdout);
-      _exit (harness_failed_checks == 0 ? 0 : 1);
-    }
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  harness_check (WIFEXITED (status) && WEXITSTATUS (status) == 0, file, line, "child's checks passed");
-}
-
-#define NETWORK_TEST(name)                                                                                   \
-  static void name (void);                                                                                   \
-  TEST (name)                                                                                                \
-  {                                                                                                          \
-    run_in_private_network_at (__FILE__, __LINE__, name);                                                    \
-  }                                                                                                          \
-  static void name (void)
 
 static struct sockaddr_in
 loopback4 (uint16_t port)
@@ -109,7 +58,7 @@ NETWORK_TEST (listeners_are_made_in_the_given_namespace)
   int container = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
   REQUIRE (container >= 0);
   /* The test now stands where the supervisor does: another namespace. */
-  REQUIRE (unshare (CLONE_NEWNET) == 0 && bring_up_loopback ());
+  REQUIRE (unshare (CLONE_NEWNET) == 0 && namespaces_loopback_up (NULL) == 0);
   ino_t supervisor = current_netns ();
   struct dns_listen_fds fds;
   struct ward_error *err = NULL;

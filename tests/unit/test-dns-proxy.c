@@ -7,6 +7,7 @@
  * and the upstream list. */
 #include "config.h"
 #include "harness.h"
+#include "private_network.h"
 #include "dns_message.h"
 #include "dns_packet.h"
 #include "dns_proxy.h"
@@ -273,60 +274,6 @@ on_malformed (const struct dns_client *client, const char *reason, void *ctx)
 }
 
 /* The world: a private network, the fake upstream, the proxy. */
-
-static bool
-bring_up_loopback (void)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  struct ifreq ifr = { 0 };
-  strcpy (ifr.ifr_name, "lo");
-  bool ok = fd >= 0 && ioctl (fd, SIOCGIFFLAGS, &ifr) == 0;
-  ifr.ifr_flags |= IFF_UP;
-  ok = ok && ioctl (fd, SIOCSIFFLAGS, &ifr) == 0;
-  if (fd >= 0)
-    close (fd);
-  return ok;
-}
-
-static void
-run_in_private_network_at (const char *file, int line, void (*body) (void))
-{
-  pid_t pid = fork ();
-  if (pid < 0)
-    {
-      harness_check (false, file, line, "fork");
-      return;
-    }
-  if (pid == 0)
-    {
-      harness_failed_checks = 0;
-      if (unshare (CLONE_NEWNET) < 0)
-        {
-          printf ("  skipped: no network namespace (%s)\n", strerror (errno));
-          fflush (stdout);
-          _exit (errno == EPERM ? 0 : 1);
-        }
-      if (CHECK (bring_up_loopback ()))
-        body ();
-      fflush (stdout);
-      _exit (harness_failed_checks == 0 ? 0 : 1);
-    }
-  int status = 0;
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  harness_check (WIFEXITED (status) && WEXITSTATUS (status) == 0, file, line, "child's checks passed");
-}
-
-#define RUN_IN_PRIVATE_NETWORK(body) run_in_private_network_at (__FILE__, __LINE__, (body))
-
-/* A test whose body runs in a child, in a network namespace of its own. */
-#define NETWORK_TEST(name)                                                                                   \
-  static void name (void);                                                                                   \
-  TEST (name)                                                                                                \
-  {                                                                                                          \
-    RUN_IN_PRIVATE_NETWORK (name);                                                                           \
-  }                                                                                                          \
-  static void name (void)
 
 static struct sockaddr_in
 loopback4 (uint16_t port)
