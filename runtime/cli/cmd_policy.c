@@ -136,8 +136,11 @@ policy_explain_command (const struct ward_conf *conf, int argc, char **argv, str
     }
   struct container_policy applied;
   struct ward_error *refusal = NULL;
-  int ret = container_policy_apply (conf, spec, o.bundle, o.policy, NULL, &applied, &refusal);
+  int ret = container_policy_apply (conf, spec, o.bundle, o.policy, &applied, &refusal);
   bool refused = ret < 0 && refusal->errnum == 0 && applied.policy != NULL;
+  /* A profile whose filter does not compile would fail create too. */
+  if (ret == 0 && container_policy_compile_seccomp (&applied, NULL, NULL, 0, &refusal) < 0)
+    ret = -1;
   if (ret < 0 && !refused)
     {
       *err = refusal; /* the policy could not be chosen or read: not a decision */

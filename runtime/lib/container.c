@@ -180,12 +180,9 @@ plan_egress_hook (struct creation *c, struct ward_error **err)
 static int
 apply_policy (struct creation *c, struct ward_error **err)
 {
-  cleanup_free char *cache_dir = NULL;
-  if (asprintf (&cache_dir, "%s/%s", c->options->root, STATE_CACHE_DIR) < 0)
-    return ward_fail (err, ENOMEM, "policy");
   if (ward_conf_load (&c->conf, err) < 0)
     return -1;
-  if (container_policy_apply (c->conf, c->spec, c->bundle, NULL, cache_dir, &c->policy, err) < 0)
+  if (container_policy_apply (c->conf, c->spec, c->bundle, NULL, &c->policy, err) < 0)
     {
       container_audit_refused (c->conf, c->spec, c->options->id, c->bundle, &c->policy, *err);
       return -1;

@@ -79,19 +79,13 @@ int
 container_audit_plan_seccomp (struct container_policy *policy, const struct seccomp_program *config_filter,
                               const char *root, struct ward_error **err)
 {
-  if (policy->policy == NULL || policy->policy->seccomp_path == NULL || seccomp_uses_notify (config_filter))
-    return 0;
   cleanup_free char *cache_dir = NULL;
   if (asprintf (&cache_dir, "%s/%s", root, STATE_CACHE_DIR) < 0)
     return ward_fail (err, ENOMEM, "policy %s", policy->name);
-  struct seccomp_program *audited = NULL;
-  if (seccomp_compile_file_audited (policy->policy->seccomp_path, cache_dir, syscall_auditor_syscalls,
-                                    syscall_auditor_syscalls_count, &audited, err)
-      < 0)
-    return ward_error_prefix (err, "policy %s", policy->name);
-  seccomp_program_free (policy->seccomp);
-  policy->seccomp = audited;
-  return 0;
+  /* One listener a filter chain: a config with its own keeps the plain filter. */
+  bool audited = !seccomp_uses_notify (config_filter);
+  return container_policy_compile_seccomp (policy, cache_dir, audited ? syscall_auditor_syscalls : NULL,
+                                           audited ? syscall_auditor_syscalls_count : 0, err);
 }
 
 /* Whether denied calls reach the log, and if not why not. */

@@ -22,7 +22,7 @@
 #define CONTAINER_AUDIT_STARTED_FILE "started"
 #define CONTAINER_AUDIT_EXITED_FILE "exit-recorded"
 
-/* Create: recompile the policy's filter so that the audited calls (see
+/* Create: compile the policy's filter (once) so that the audited calls (see
  * syscall_auditor.h) notify ward's auditor instead of meeting the
  * profile's EPERM default — unless the config's filter has a listener of
  * its own, for the kernel allows one a chain.  `root` holds the cache of

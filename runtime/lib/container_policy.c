@@ -189,8 +189,7 @@ plan_landlock (struct container_policy *cp, const struct spec *spec)
 
 int
 container_policy_apply (const struct ward_conf *conf, struct spec *spec, const char *bundle,
-                        const char *recorded, const char *cache_dir, struct container_policy *out,
-                        struct ward_error **err)
+                        const char *recorded, struct container_policy *out, struct ward_error **err)
 {
   *out = (struct container_policy){ 0 };
   const char *name = recorded;
@@ -209,13 +208,24 @@ container_policy_apply (const struct ward_conf *conf, struct spec *spec, const c
   lsm_host_detect (&host);
   if (container_policy_labels (out->policy, spec->process, &host, &out->report, err) < 0)
     return -1;
-  if (out->policy->seccomp_path
-      && seccomp_compile_file (out->policy->seccomp_path, cache_dir, &out->seccomp, err) < 0)
-    return ward_error_prefix (err, "policy %s", name);
   if (out->policy->landlock_enabled && plan_landlock (out, spec) < 0)
     return ward_fail (err, ENOMEM, "policy %s", name);
   if (out->policy->landlock_enabled && plan_connect_ports (out, spec, err) < 0)
     return -1;
+  return 0;
+}
+
+int
+container_policy_compile_seccomp (struct container_policy *cp, const char *cache_dir,
+                                  const char *const *audited, size_t audited_count, struct ward_error **err)
+{
+  if (cp->policy == NULL || cp->policy->seccomp_path == NULL)
+    return 0;
+  seccomp_program_free (steal_pointer (&cp->seccomp));
+  if (seccomp_compile_file_audited (cp->policy->seccomp_path, cache_dir, audited, audited_count, &cp->seccomp,
+                                    err)
+      < 0)
+    return ward_error_prefix (err, "policy %s", cp->name);
   return 0;
 }
 

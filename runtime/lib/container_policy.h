@@ -35,12 +35,19 @@ struct container_policy
 
 /* Choose the policy for `spec` and tighten `spec` to it.  `recorded` is
  * the name create chose, for exec: a running container keeps its policy
- * whatever ward.conf says now.  `cache_dir` holds compiled seccomp
- * programs (NULL: none).  Refusals come back as
- * "policy agent-default: linux.namespaces: ...". */
+ * whatever ward.conf says now.  Refusals come back as
+ * "policy agent-default: linux.namespaces: ...".  The policy's seccomp
+ * filter is compiled apart (container_policy_compile_seccomp), once the
+ * caller knows which variant it needs. */
 int container_policy_apply (const struct ward_conf *conf, struct spec *spec, const char *bundle,
-                            const char *recorded, const char *cache_dir, struct container_policy *out,
-                            struct ward_error **err);
+                            const char *recorded, struct container_policy *out, struct ward_error **err);
+
+/* The policy's seccomp filter into cp->seccomp (nothing when unconfined or
+ * without a profile), through the cache in `cache_dir` (NULL: none); the
+ * `audited` calls get SCMP_ACT_NOTIFY (see seccomp_compile_file_audited). */
+int container_policy_compile_seccomp (struct container_policy *cp, const char *cache_dir,
+                                      const char *const *audited, size_t audited_count,
+                                      struct ward_error **err);
 
 /* Where the profiles are: $WARD_POLICY_DIR, else ward.conf's policy_dir,
  * else the installed ones. */

@@ -163,7 +163,9 @@ apply_recorded_policy (struct exec_context *x, struct ward_error **err)
     return ward_error_prefix (err, "container \"%s\": its policy", o->id);
   if (ward_conf_load (&x->conf, err) < 0)
     return -1;
-  return container_policy_apply (x->conf, x->spec, x->state.bundle, recorded, cache_dir, &x->policy, err);
+  if (container_policy_apply (x->conf, x->spec, x->state.bundle, recorded, &x->policy, err) < 0)
+    return -1;
+  return container_policy_compile_seccomp (&x->policy, cache_dir, NULL, 0, err);
 }
 
 static int

@@ -35,15 +35,13 @@ void seccomp_program_free (struct seccomp_program *program);
  * ward's and libseccomp's versions, so a changed profile or an upgrade
  * simply misses; compiling the agent profile costs milliseconds, loading
  * it from the cache almost nothing.  A cache that cannot be read or
- * written is skipped, never an error. */
-int seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_program **out,
-                          struct ward_error **err);
-
-/* seccomp_compile_file, but the calls named in `audited` that the profile
- * has no rule for, and so leaves to its default, notify ward's own
- * listener instead (a container's syscall auditor, which answers EPERM
- * and writes the audit log) — when that default is EPERM, so the caller
- * still sees what it would have.  Cached apart from the plain program. */
+ * written is skipped, never an error.
+ *
+ * With `audited` (NULL: none), the calls named there that the profile has
+ * no rule for, and so leaves to its default, notify ward's own listener
+ * instead (a container's syscall auditor, which answers EPERM and writes
+ * the audit log) — when that default is EPERM, so the caller still sees
+ * what it would have.  Cached apart from the plain program. */
 int seccomp_compile_file_audited (const char *path, const char *cache_dir, const char *const *audited,
                                   size_t audited_count, struct seccomp_program **out,
                                   struct ward_error **err);

@@ -1,4 +1,4 @@
-/* Compiled seccomp programs cached by content (see seccomp_compile_file).
+/* Compiled seccomp programs cached by content (see seccomp_compile_file_audited).
  * An entry is one file, <cache_dir>/<hash>.bpf, holding the whole key it
  * was made for, so a hash collision can only cost a compilation. */
 #define WARD_WANT_LIBSECCOMP
@@ -233,13 +233,6 @@ audited_list (const char *const *audited, size_t count)
     at += sprintf (at, "%s%s", i ? " " : "", audited[i]);
   *at = '\0';
   return list;
-}
-
-int
-seccomp_compile_file (const char *path, const char *cache_dir, struct seccomp_program **out,
-                      struct ward_error **err)
-{
-  return seccomp_compile_file_audited (path, cache_dir, NULL, 0, out, err);
 }
 
 int

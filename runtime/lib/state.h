@@ -27,7 +27,7 @@ enum container_status
 /* The policy create chose, so exec applies the same one. */
 #define STATE_POLICY_FILE "policy"
 /* Beside the containers, under a name no container id can take ('@'):
- * compiled seccomp programs (see seccomp_compile_file). */
+ * compiled seccomp programs (see seccomp_compile_file_audited). */
 #define STATE_CACHE_DIR "@cache"
 #define STATE_LOCK_FILE "lock"
 
